@@ -1,0 +1,193 @@
+/**
+ * Runs one platform's collectors concurrently and assembles a posture report.
+ *
+ * Each collector gets its own recording ProbeContext (so its evidence lists exactly the
+ * commands and files it used), a deadline, and a crash guard: a collector that throws or
+ * hangs yields `null` with evidence, and never takes the others down with it.
+ */
+import { arch as osArch, hostname as osHostname, release as osRelease } from 'node:os';
+import type { CommandRunner } from '../src/platform/command-runner.ts';
+import type { FileSystem } from '../src/platform/file-system.ts';
+import type { PostureSignals } from '../src/shared/posture.ts';
+import type {
+  Collector,
+  Finding,
+  Observation,
+  PlatformCollectors,
+  ProbeContext,
+  SignalEvidence,
+  SignalKey,
+  SignalResult,
+} from './types.ts';
+import { SIGNAL_KEYS, firstLine } from './types.ts';
+
+const EXCERPT_CHARS = 600;
+/** A collector that has not answered by then is abandoned with `timeout`. */
+export const DEFAULT_COLLECTOR_DEADLINE_MS = 45_000;
+
+export interface CollectOptions {
+  readonly collectors: PlatformCollectors;
+  readonly platform: NodeJS.Platform;
+  readonly runner: CommandRunner;
+  readonly fileSystem: FileSystem;
+  readonly privileged: boolean;
+  readonly now?: () => Date;
+  readonly env?: (name: string) => string | undefined;
+  readonly deadlineMs?: number;
+  /** Called as each signal finishes (progress feedback for slow platforms). */
+  readonly onSignal?: (signal: SignalKey, result: SignalResult<unknown>) => void;
+}
+
+export interface CollectedPosture {
+  readonly signals: PostureSignals;
+  readonly evidence: Readonly<Record<SignalKey, SignalEvidence>>;
+  readonly collected_at: string;
+}
+
+export async function collectPosture(options: CollectOptions): Promise<CollectedPosture> {
+  const now = options.now ?? (() => new Date());
+  const collectedAt = now().toISOString();
+  const results = await Promise.all(
+    SIGNAL_KEYS.map(async (signal) => {
+      const result = await runCollector(options.collectors[signal] as Collector<SignalKey>, options);
+      options.onSignal?.(signal, result);
+      return [signal, result] as const;
+    }),
+  );
+  const bySignal = Object.fromEntries(results) as Record<SignalKey, SignalResult<unknown>>;
+  const evidence = Object.fromEntries(results.map(([signal, result]) => [signal, result.evidence])) as Record<
+    SignalKey,
+    SignalEvidence
+  >;
+  let osVersion = bySignal.os_version.value as string | null;
+  if (osVersion === null) {
+    // The report schema needs a string; fall back to what the kernel says, and say so.
+    osVersion = `${options.platform} ${osRelease()}`;
+    evidence.os_version = {
+      ...evidence.os_version,
+      detail: `${evidence.os_version.detail}; reported the kernel release "${osVersion}" instead`,
+    };
+  }
+  return {
+    signals: {
+      os_version: osVersion,
+      disk_encrypted: bySignal.disk_encrypted.value as boolean | null,
+      firewall_enabled: bySignal.firewall_enabled.value as boolean | null,
+      antivirus_enabled: bySignal.antivirus_enabled.value as boolean | null,
+      patch_age_days: bySignal.patch_age_days.value as number | null,
+    },
+    evidence,
+    collected_at: collectedAt,
+  };
+}
+
+export async function runCollector<K extends SignalKey>(
+  collector: Collector<K>,
+  options: Omit<CollectOptions, 'collectors' | 'onSignal'>,
+): Promise<SignalResult<unknown>> {
+  const observations: Observation[] = [];
+  const context = recordingContext(options, observations);
+  const started = performance.now();
+  const deadlineMs = options.deadlineMs ?? DEFAULT_COLLECTOR_DEADLINE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let finding: Finding<unknown>;
+  try {
+    finding = await Promise.race([
+      collector.collect(context),
+      new Promise<Finding<unknown>>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve({
+              value: null,
+              reason: 'timeout',
+              method: 'deadline',
+              detail: `no answer within ${deadlineMs} ms`,
+            }),
+          deadlineMs,
+        );
+        timer.unref();
+      }),
+    ]);
+  } catch (error) {
+    // A collector bug must not hide the other signals; the error is kept in the evidence.
+    finding = {
+      value: null,
+      reason: 'collector_error',
+      method: 'collector',
+      detail: `collector failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+  const evidence: SignalEvidence = {
+    method: finding.method,
+    ...(finding.reason === undefined ? {} : { reason: finding.reason }),
+    detail: finding.detail,
+    ...(finding.facts === undefined ? {} : { facts: finding.facts }),
+    observations,
+    duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    privileged: options.privileged,
+  };
+  return { value: finding.value, evidence };
+}
+
+function excerpt(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > EXCERPT_CHARS ? `${trimmed.slice(0, EXCERPT_CHARS)}…` : trimmed;
+}
+
+function recordingContext(
+  options: Omit<CollectOptions, 'collectors' | 'onSignal'>,
+  observations: Observation[],
+): ProbeContext {
+  const now = options.now ?? (() => new Date());
+  return {
+    platform: options.platform,
+    privileged: options.privileged,
+    now,
+    env: options.env ?? ((name) => process.env[name]),
+    async run(command, args, runOptions) {
+      const result = await options.runner.run(command, args, runOptions);
+      const seen = [excerpt(result.stdout), excerpt(result.stderr)].filter(Boolean).join('\n--- stderr ---\n');
+      observations.push({
+        command: result.argv,
+        exit_code: result.exitCode,
+        ...(result.failure === undefined ? {} : { failure: `${result.failure}: ${result.failureMessage ?? ''}`.trim() }),
+        seen: seen || '(no output)',
+        duration_ms: Math.round(result.durationMs * 10) / 10,
+      });
+      return result;
+    },
+    async read(path, readOptions) {
+      const result = await options.fileSystem.read(path, readOptions);
+      if (readOptions?.quiet) return result;
+      observations.push(
+        result.ok
+          ? { file: path, seen: `${result.data.length} bytes, modified ${new Date(result.mtimeMs).toISOString()}` }
+          : { file: path, failure: result.failure, seen: firstLine(result.message) },
+      );
+      return result;
+    },
+    async list(path) {
+      const result = await options.fileSystem.list(path);
+      if (!result.ok) observations.push({ file: path, failure: result.failure, seen: firstLine(result.message) });
+      return result;
+    },
+    stat: (path) => options.fileSystem.stat(path),
+    has: async (command) => (await options.runner.resolve(command)) !== null,
+  };
+}
+
+/** Architecture in the Go spelling users of Tailscale/NetBird know (`amd64`, `arm64`). */
+export function goArch(nodeArch: string = osArch()): string {
+  return ({ x64: 'amd64', ia32: '386', arm: 'arm' } as Record<string, string>)[nodeArch] ?? nodeArch;
+}
+
+/** Platform in the Go spelling (`linux`, `darwin`, `windows`). */
+export function goOs(platform: NodeJS.Platform): string {
+  return platform === 'win32' ? 'windows' : platform;
+}
+
+export function localHostname(): string {
+  return osHostname();
+}

@@ -1,0 +1,204 @@
+/**
+ * The one place in ztna that starts external programs.
+ *
+ * Invariants (STYLE principle 2; enforced by the lint rule in eslint.config.js):
+ * - Programs are named by an allow-listed id, never by a path the caller builds; the id
+ *   maps to absolute candidate paths per OS (collectors/allowed-commands.ts) and the
+ *   first one that exists is run. No shell, no PATH lookup.
+ * - Every run has a timeout; on expiry the process (and its children) are killed.
+ * - POSIX programs run with LC_ALL=C / LANG=C / LANGUAGE= so their output is not
+ *   localized (ufw, for one, translates its status line through LANGUAGE).
+ * - Running never throws for what the program did: a non-zero exit, a timeout, a
+ *   missing binary or a permission error are all described in the result, so a
+ *   collector can answer "unknown" with evidence instead of crashing.
+ */
+import { access, constants } from 'node:fs/promises';
+
+export interface CommandSpec {
+  /** Absolute candidate paths per platform, tried in order. */
+  readonly paths: Partial<Record<NodeJS.Platform, readonly string[]>>;
+  /** Default timeout for this program, in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+export type CommandFailure = 'not_found' | 'timeout' | 'permission_denied' | 'spawn_error';
+
+export interface CommandResult {
+  /** The argv actually run (absolute path first), or the id and args when nothing ran. */
+  readonly argv: readonly string[];
+  /** Exit code; null when the program did not run to completion. */
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  /** Set when the program could not be run or did not finish. */
+  readonly failure?: CommandFailure;
+  /** Human-readable description of `failure`. */
+  readonly failureMessage?: string;
+}
+
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  /** Text written to the program's standard input. */
+  readonly input?: string;
+}
+
+export interface CommandRunner {
+  run(command: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
+  /** The absolute path the id resolves to on this machine, or null when none exists. */
+  resolve(command: string): Promise<string | null>;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Output beyond this is cut: a collector never needs more, and a runaway tool cannot exhaust memory. */
+const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
+export interface CommandRunnerOptions {
+  readonly allowList: Readonly<Record<string, CommandSpec>>;
+  readonly platform?: NodeJS.Platform;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: () => number;
+}
+
+export function createCommandRunner(options: CommandRunnerOptions): CommandRunner {
+  const platform = options.platform ?? process.platform;
+  const baseEnv = options.env ?? process.env;
+  const now = options.now ?? (() => performance.now());
+  const resolved = new Map<string, Promise<string | null>>();
+
+  const resolve = (command: string): Promise<string | null> => {
+    let pending = resolved.get(command);
+    if (!pending) {
+      pending = resolveExecutable(options.allowList[command], platform);
+      resolved.set(command, pending);
+    }
+    return pending;
+  };
+
+  const env = platform === 'win32' ? { ...baseEnv } : { ...baseEnv, LC_ALL: 'C', LANG: 'C', LANGUAGE: '' };
+
+  installExitHook();
+  return {
+    resolve,
+    async run(command, args, runOptions = {}) {
+      const spec = options.allowList[command];
+      if (!spec) {
+        // A programming error, not a host condition: fail loudly.
+        throw new Error(`command "${command}" is not in the allow-list`);
+      }
+      const started = now();
+      const path = await resolve(command);
+      if (path === null) {
+        const candidates = spec.paths[platform] ?? [];
+        return {
+          argv: [command, ...args],
+          exitCode: null,
+          stdout: '',
+          stderr: '',
+          durationMs: now() - started,
+          failure: 'not_found',
+          failureMessage:
+            candidates.length > 0 ? `not installed (looked for ${candidates.join(', ')})` : `not available on ${platform}`,
+        };
+      }
+      const timeoutMs = runOptions.timeoutMs ?? spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      // execa is loaded lazily: most CLI invocations on Linux never spawn anything.
+      const { execa } = await import('execa');
+      // POSIX: the program leads its own process group, so a timeout kills everything it
+      // started (a shell's `sleep` would otherwise keep the pipes open past the timeout).
+      const ownGroup = platform !== 'win32';
+      const subprocess = execa(path, [...args], {
+        env,
+        extendEnv: false,
+        reject: false,
+        shell: false,
+        detached: ownGroup,
+        windowsHide: true,
+        stripFinalNewline: false,
+        maxBuffer: MAX_OUTPUT_BYTES,
+        ...(runOptions.input === undefined ? { stdin: 'ignore' as const } : { input: runOptions.input }),
+      });
+      let timedOut = false;
+      const pid = subprocess.pid;
+      if (pid !== undefined && ownGroup) liveGroups.add(pid);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killTree(subprocess, ownGroup);
+      }, timeoutMs);
+      let result;
+      try {
+        result = await subprocess;
+      } finally {
+        clearTimeout(timer);
+        if (pid !== undefined) liveGroups.delete(pid);
+      }
+      const base = {
+        argv: [path, ...args],
+        stdout: String(result.stdout ?? ''),
+        stderr: String(result.stderr ?? ''),
+        durationMs: now() - started,
+      };
+      if (timedOut) {
+        return { ...base, exitCode: null, failure: 'timeout', failureMessage: `timed out after ${timeoutMs} ms` };
+      }
+      const code = (result as { code?: string }).code;
+      if (result.failed && result.exitCode === undefined) {
+        const failure: CommandFailure =
+          code === 'EACCES' || code === 'EPERM' ? 'permission_denied' : code === 'ENOENT' ? 'not_found' : 'spawn_error';
+        return { ...base, exitCode: null, failure, failureMessage: result.shortMessage ?? String(code) };
+      }
+      return { ...base, exitCode: result.exitCode ?? null };
+    },
+  };
+}
+
+/** Process groups still running; killed if ztna itself exits first (Ctrl-C, a crash). */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const pid of liveGroups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
+function killTree(subprocess: { pid?: number | undefined; kill: (signal?: NodeJS.Signals) => boolean }, ownGroup: boolean): void {
+  if (ownGroup && subprocess.pid !== undefined) {
+    try {
+      process.kill(-subprocess.pid, 'SIGKILL');
+      return;
+    } catch {
+      // The group is gone already; fall through to the direct kill.
+    }
+  }
+  subprocess.kill('SIGKILL');
+}
+
+async function resolveExecutable(spec: CommandSpec | undefined, platform: NodeJS.Platform): Promise<string | null> {
+  for (const candidate of spec?.paths[platform] ?? []) {
+    const path = platform === 'win32' ? expandWindowsVariables(candidate) : candidate;
+    try {
+      await access(path, platform === 'win32' ? constants.F_OK : constants.X_OK);
+      return path;
+    } catch {
+      // Not here (or not executable): try the next candidate. Absence is reported by the caller.
+    }
+  }
+  return null;
+}
+
+/** `%SystemRoot%\System32\...` → `C:\Windows\System32\...`; an unset variable stays as written. */
+export function expandWindowsVariables(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.replace(/%([^%]+)%/g, (whole, name: string) => {
+    const key = Object.keys(env).find((k) => k.toLowerCase() === name.toLowerCase());
+    return key ? (env[key] ?? whole) : whole;
+  });
+}
