@@ -1,0 +1,102 @@
+/**
+ * Linux host firewall: does the kernel filter inbound traffic?
+ *
+ * The kernel ruleset is the truth, and reading it needs root: `nft -j list ruleset`
+ * first (it also shows what ufw, firewalld and iptables-nft installed), then `iptables -S`
+ * (which also covers the legacy backend). An installed manager with an empty or
+ * accept-everything ruleset is NOT an enabled firewall.
+ * Without root, the managers' own state is the best available: firewalld's D-Bus state
+ * (`firewall-cmd --state`, allowed by polkit on most desktops) and ufw's configuration
+ * file; if neither says anything and filtering tools exist, the answer is unknown
+ * (needs privilege), never a guess.
+ */
+import { parseFirewalldState, isPermissiveZone } from '../parsers/linux-firewalld.ts';
+import { parseIptablesRules } from '../parsers/linux-iptables.ts';
+import { parseNftRuleset } from '../parsers/linux-nft.ts';
+import { parseUfwConf, parseUfwStatus } from '../parsers/linux-ufw.ts';
+import type { Collector, Finding, ProbeContext } from '../types.ts';
+import { commandProblem, known, unknown } from '../types.ts';
+
+export const linuxFirewall: Collector<'firewall_enabled'> = {
+  signal: 'firewall_enabled',
+  async collect(ctx) {
+    const kernel = ctx.privileged ? await kernelRuleset(ctx) : null;
+    if (kernel?.value === true) return kernel;
+
+    const managers = await managerState(ctx);
+    if (managers?.value === true) {
+      // A manager says on, but root could read the kernel and found no filtering: trust the kernel.
+      if (kernel?.value === false) {
+        return known(false, kernel.method, `${managers.detail}, but the kernel ruleset does not filter input: ${kernel.detail}`, kernel.facts);
+      }
+      return managers;
+    }
+    if (kernel?.value === false) return kernel;
+
+    const hasTools = (await ctx.has('nft')) || (await ctx.has('iptables')) || (await ctx.has('iptables-legacy'));
+    if (!ctx.privileged && hasTools) {
+      return unknown('needs_privilege', 'nft', `reading the kernel ruleset needs root${managers ? `; ${managers.detail}` : ''}`);
+    }
+    if (!hasTools && managers === null) {
+      if (ctx.privileged) {
+        // With no nft/iptables binary, the legacy iptables tables are still listed by the kernel.
+        const legacy = await ctx.read('/proc/net/ip_tables_names');
+        if (legacy.ok && legacy.data.toString('utf8').trim() !== '') {
+          return unknown('tool_missing', 'procfs', `iptables tables are loaded (${legacy.data.toString('utf8').trim().split('\n').join(', ')}) but no iptables or nft binary is installed to read them`);
+        }
+      }
+      return known(false, 'tooling', 'no firewall is installed: no nft, iptables, ufw or firewalld on this host', { reason: 'no_firewall_tooling' });
+    }
+    return managers ?? kernel ?? unknown('unparsed_output', 'firewall', 'no probe gave an answer');
+  },
+};
+
+/** nft, then iptables. Null when neither could be run. */
+async function kernelRuleset(ctx: ProbeContext): Promise<Finding<boolean> | null> {
+  const nft = await ctx.run('nft', ['-j', 'list', 'ruleset']);
+  const nftFinding = commandProblem<boolean>(nft, 'nft') ?? parseNftRuleset(nft.stdout);
+  if (nftFinding.value === true) return nftFinding;
+  const iptables = await ctx.run('iptables', ['-S']);
+  const iptablesFinding = commandProblem<boolean>(iptables, 'iptables') ?? parseIptablesRules(iptables.stdout);
+  if (iptablesFinding.value === true) return iptablesFinding;
+  if (nftFinding.value === false) return nftFinding;
+  if (iptablesFinding.value === false) return iptablesFinding;
+  return null;
+}
+
+/** What firewalld and ufw say. Null when neither is installed. */
+async function managerState(ctx: ProbeContext): Promise<Finding<boolean> | null> {
+  const findings: Finding<boolean>[] = [];
+  if (await ctx.has('firewall-cmd')) {
+    const state = await ctx.run('firewall-cmd', ['--state']);
+    const problem = state.failure ? commandProblem<boolean>(state, 'firewall-cmd') : null;
+    const finding = problem ?? parseFirewalldState(state.exitCode, state.stdout, state.stderr);
+    if (finding.value === true) {
+      const zone = await ctx.run('firewall-cmd', ['--get-default-zone']);
+      const zoneName = zone.exitCode === 0 ? zone.stdout.trim() : '';
+      if (zoneName && isPermissiveZone(zoneName)) {
+        return known(false, 'firewall-cmd', `firewalld is running but its default zone "${zoneName}" accepts everything`);
+      }
+      return known(true, 'firewall-cmd', `firewalld is running${zoneName ? ` (default zone ${zoneName})` : ''}`);
+    }
+    findings.push(finding);
+  }
+  const conf = await ctx.read('/etc/ufw/ufw.conf');
+  if (conf.ok) {
+    const enabled = parseUfwConf(conf.data.toString('utf8'));
+    if (enabled === true && ctx.privileged && (await ctx.has('ufw'))) {
+      const status = await ctx.run('ufw', ['status']);
+      const finding = commandProblem<boolean>(status, 'ufw') ?? parseUfwStatus(status.stdout);
+      if (finding.value !== null) return finding;
+    }
+    if (enabled === true) {
+      return known(true, 'ufw.conf', 'ufw is enabled in /etc/ufw/ufw.conf (configuration, not the loaded ruleset: reading that needs root)', { confidence: 'configuration' });
+    }
+    if (enabled === false) findings.push(known(false, 'ufw.conf', 'ufw is disabled in /etc/ufw/ufw.conf (ENABLED=no)'));
+  }
+  if (findings.length === 0) return null;
+  const off = findings.filter((f) => f.value === false);
+  const undetermined = findings.find((f) => f.value === null);
+  if (undetermined) return unknown(undetermined.reason ?? 'unparsed_output', undetermined.method, findings.map((f) => f.detail).join('; '));
+  return known(false, (off[0] as Finding<boolean>).method, off.map((f) => f.detail).join('; '));
+}

@@ -1,0 +1,82 @@
+/**
+ * Linux patch age from the package manager's own history, newest log first:
+ * apt (history.log, rotated .N and .N.gz), dnf (dnf.rpm.log), pacman, zypper; then
+ * dpkg.log; then, for rpm systems without a dnf/zypper log, the rpm database's install
+ * times (an approximation: rpm cannot tell an upgrade from a new install).
+ * Logs are world-readable on stock systems; no process is spawned except rpm.
+ */
+import { gunzipSync } from 'node:zlib';
+import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseZyppHistory } from '../parsers/linux-package-logs.ts';
+import type { UpdateHistory } from '../parsers/patch-age.ts';
+import { mergeHistories, patchAgeFinding } from '../parsers/patch-age.ts';
+import type { Collector, ProbeContext } from '../types.ts';
+import { commandProblem, unknown } from '../types.ts';
+
+interface LogSource {
+  readonly method: string;
+  readonly directory: string;
+  /** Matches the current log and its rotations (`history.log`, `history.log.1`, `history.log.2.gz`). */
+  readonly pattern: RegExp;
+  readonly parse: (text: string) => UpdateHistory;
+}
+
+const SOURCES: readonly LogSource[] = [
+  { method: 'apt-history', directory: '/var/log/apt', pattern: /^history\.log(\.\d+)?(\.gz)?$/, parse: parseAptHistory },
+  { method: 'dnf-log', directory: '/var/log', pattern: /^dnf\.rpm\.log(\.\d+|-\d{8})?(\.gz)?$/, parse: parseDnfRpmLog },
+  { method: 'pacman-log', directory: '/var/log', pattern: /^pacman\.log(\.\d+)?(\.gz)?$/, parse: parsePacmanLog },
+  { method: 'zypp-history', directory: '/var/log/zypp', pattern: /^history(-\d{8})?(\.gz|\.xz)?$/, parse: parseZyppHistory },
+  { method: 'dpkg-log', directory: '/var/log', pattern: /^dpkg\.log(\.\d+)?(\.gz)?$/, parse: parseDpkgLog },
+];
+
+/** Rotation order: the live file first, then .1, .2, … (oldest last). */
+function rotationIndex(name: string): number {
+  const match = /[.-](\d+)(\.gz|\.xz)?$/.exec(name);
+  return match ? Number(match[1]) : 0;
+}
+
+async function readLogs(ctx: ProbeContext, source: LogSource): Promise<{ history: UpdateHistory; files: string[] } | null> {
+  const listing = await ctx.list(source.directory);
+  if (!listing.ok) return null;
+  const names = listing.entries.filter((name) => source.pattern.test(name) && !name.endsWith('.xz')).sort((a, b) => rotationIndex(a) - rotationIndex(b));
+  if (names.length === 0) return null;
+  const histories: UpdateHistory[] = [];
+  const files: string[] = [];
+  for (const name of names) {
+    const path = `${source.directory}/${name}`;
+    const file = await ctx.read(path);
+    if (!file.ok) continue;
+    let text: string;
+    try {
+      text = (name.endsWith('.gz') ? gunzipSync(file.data) : file.data).toString('utf8');
+    } catch {
+      continue; // a truncated rotation: the other files still count
+    }
+    files.push(path);
+    const history = source.parse(text);
+    histories.push(history);
+    // Logs rotate newest-first: once a file has an update, older files cannot have a newer one.
+    if (history.lastUpdate !== null) break;
+  }
+  return files.length === 0 ? null : { history: mergeHistories(histories), files };
+}
+
+export const linuxPatchAge: Collector<'patch_age_days'> = {
+  signal: 'patch_age_days',
+  async collect(ctx) {
+    const consulted: string[] = [];
+    for (const source of SOURCES) {
+      const logs = await readLogs(ctx, source);
+      if (logs === null) continue;
+      consulted.push(...logs.files);
+      if (logs.history.lastUpdate !== null) return patchAgeFinding(logs.history, ctx.now(), source.method, logs.files.join(', '));
+    }
+    if (await ctx.has('rpm')) {
+      const result = await ctx.run('rpm', ['-qa', '--qf', '%{INSTALLTIME} %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n']);
+      const problem = commandProblem<number>(result, 'rpm');
+      if (problem) return problem;
+      const finding = patchAgeFinding(parseRpmInstallTimes(result.stdout), ctx.now(), 'rpm', 'the rpm database (newest install time; may be a new package rather than an update)');
+      return finding.value === null ? finding : { ...finding, facts: { ...finding.facts, approximate: true } };
+    }
+    return unknown('no_history', 'package-logs', consulted.length > 0 ? `no package upgrade recorded in ${consulted.join(', ')}` : 'no package manager history found (apt, dnf, pacman, zypper, dpkg, rpm)');
+  },
+};

@@ -1,0 +1,183 @@
+/**
+ * Update histories from Linux package managers' logs. Each parser is pure and never
+ * throws; lines it does not understand are skipped (logs contain conffile prompts,
+ * errors, and partial writes).
+ */
+import type { UpdateHistory } from './patch-age.ts';
+import { parseLocalDateTime, parseOffsetDateTime } from './patch-age.ts';
+
+const newer = (a: Date | null, b: Date | null) => (b !== null && (a === null || b > a) ? b : a);
+
+/**
+ * /var/log/apt/history.log: blank-line separated transactions of `Key: value` lines
+ * (Start-Date, Commandline, Requested-By, Install, Upgrade, Remove, Purge, Error,
+ * End-Date). Dates are local time with TWO spaces between date and time. A transaction
+ * patches when it has an `Upgrade:` line and no `Error:` line (a failed dpkg run
+ * upgraded nothing reliably). Its time is End-Date, else Start-Date.
+ */
+export function parseAptHistory(text: string): UpdateHistory {
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  for (const block of text.split(/\n\s*\n/)) {
+    const fields = new Map<string, string>();
+    for (const line of block.split('\n')) {
+      const colon = line.indexOf(': ');
+      if (colon > 0) fields.set(line.slice(0, colon).trim(), line.slice(colon + 2).trim());
+    }
+    const when = parseLocalDateTime(fields.get('End-Date') ?? '') ?? parseLocalDateTime(fields.get('Start-Date') ?? '');
+    if (when === null) continue;
+    if (['Install', 'Upgrade', 'Remove', 'Purge', 'Downgrade'].some((key) => fields.has(key))) lastAnyChange = newer(lastAnyChange, when);
+    const upgraded = fields.get('Upgrade');
+    if (!upgraded || fields.has('Error')) continue;
+    updates += 1;
+    if (lastUpdate === null || when > lastUpdate) {
+      lastUpdate = when;
+      const packages = upgraded.split(/\),\s*/).length;
+      lastUpdateLabel = `${packages} package(s) upgraded${fields.get('Commandline') ? ` by \`${fields.get('Commandline')?.slice(0, 80)}\`` : ''}`;
+    }
+  }
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
+ * /var/log/dpkg.log: `YYYY-MM-DD HH:MM:SS <action> <package> <old> <new>`. `upgrade`
+ * replaces an installed version; `install pkg <none> ver` is a new package (not patching).
+ */
+export function parseDpkgLog(text: string): UpdateHistory {
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  for (const line of text.split('\n')) {
+    const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (install|upgrade|remove|purge) (\S+) (\S+) (\S+)/.exec(line);
+    if (!match) continue;
+    const when = parseLocalDateTime(match[1] as string);
+    if (when === null) continue;
+    lastAnyChange = newer(lastAnyChange, when);
+    if (match[2] !== 'upgrade') continue;
+    updates += 1;
+    if (lastUpdate === null || when >= lastUpdate) {
+      lastUpdate = when;
+      lastUpdateLabel = `${match[3]} ${match[4]} → ${match[5]}`;
+    }
+  }
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
+ * /var/log/dnf.rpm.log (Fedora, RHEL 8+): `2023-01-11T10:00:09+0000 SUBDEBUG Upgrade: bash-5.2.15-1.fc37.x86_64`.
+ * `Upgrade:` is the new version coming in (its partner `Upgraded:` is the old one going
+ * out); `Install:` is a new package. dnf5 writes the same shape with a `Z` or `+00:00`.
+ */
+export function parseDnfRpmLog(text: string): UpdateHistory {
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  for (const line of text.split('\n')) {
+    const match = /^(\S+) \S+ (Upgrade|Install|Erase|Downgrade|Reinstall|Obsolete): (\S+)/.exec(line.trim());
+    if (!match) continue;
+    const when = parseOffsetDateTime(match[1] as string);
+    if (when === null) continue;
+    lastAnyChange = newer(lastAnyChange, when);
+    if (match[2] !== 'Upgrade') continue;
+    updates += 1;
+    if (lastUpdate === null || when >= lastUpdate) {
+      lastUpdate = when;
+      lastUpdateLabel = match[3] as string;
+    }
+  }
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
+ * /var/log/pacman.log: `[2024-05-03T09:16:00+0200] [ALPM] upgraded linux (6.8-1 -> 6.9-1)`;
+ * pacman before 5.2 wrote `[2019-07-08 01:01] [ALPM] upgraded …` in local time, and
+ * older still without the `[ALPM]` tag.
+ */
+export function parsePacmanLog(text: string): UpdateHistory {
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  for (const line of text.split('\n')) {
+    const match = /^\[([^\]]+)\](?: \[ALPM\])? (installed|upgraded|removed|downgraded|reinstalled) (\S+)(?: \((.*)\))?/.exec(line.trim());
+    if (!match) continue;
+    const stamp = match[1] as string;
+    const when = parseOffsetDateTime(stamp) ?? parseLocalDateTime(stamp);
+    if (when === null) continue;
+    lastAnyChange = newer(lastAnyChange, when);
+    if (match[2] !== 'upgraded') continue;
+    updates += 1;
+    if (lastUpdate === null || when >= lastUpdate) {
+      lastUpdate = when;
+      lastUpdateLabel = `${match[3]} ${match[4] ?? ''}`.trim();
+    }
+  }
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
+ * /var/log/zypp/history (openSUSE/SLES): `date|action|name|version|arch|…`, `#` comments.
+ * zypper logs an upgrade as `install` of a package that is already installed, so an
+ * install counts as an update when the same name was installed earlier in the history.
+ * `patch` lines whose status field says `applied` are patches.
+ */
+export function parseZyppHistory(text: string): UpdateHistory {
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  const installed = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const fields = line.split('|').map((field) => field.trim());
+    if (fields.length < 4) continue;
+    const when = parseLocalDateTime(fields[0] as string);
+    if (when === null) continue;
+    const [, action, name, version] = fields as [string, string, string, string];
+    let isUpdate = false;
+    if (action === 'install') {
+      lastAnyChange = newer(lastAnyChange, when);
+      isUpdate = installed.has(name);
+      installed.add(name);
+    } else if (action === 'remove') {
+      lastAnyChange = newer(lastAnyChange, when);
+      installed.delete(name);
+    } else if (action === 'patch') {
+      isUpdate = fields.includes('applied');
+    }
+    if (!isUpdate) continue;
+    updates += 1;
+    if (lastUpdate === null || when >= lastUpdate) {
+      lastUpdate = when;
+      lastUpdateLabel = `${name} ${version}`;
+    }
+  }
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
+ * `rpm -qa --qf '%{INSTALLTIME} %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n'`: epoch seconds,
+ * not localized. The package database does not say whether a package arrived as an
+ * upgrade or a new install, so this is an approximation used only when no dnf/zypper log
+ * exists; the caller marks it as such.
+ */
+export function parseRpmInstallTimes(text: string): UpdateHistory {
+  let newest: Date | null = null;
+  let label: string | undefined;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    const match = /^(\d{9,11}) (\S+)/.exec(line.trim());
+    if (!match) continue;
+    count += 1;
+    const when = new Date(Number(match[1]) * 1000);
+    if (newest === null || when > newest) {
+      newest = when;
+      label = match[2] as string;
+    }
+  }
+  return { lastUpdate: newest, lastAnyChange: newest, updates: count, ...(label ? { lastUpdateLabel: label } : {}) };
+}
