@@ -127,5 +127,8 @@ describe('Linux parser details', () => {
   it('dpkg.log: upgrade lines only', () => {
     const history = parseDpkgLog('2026-11-01 10:00:00 install htop:amd64 <none> 3.2.2-2\n2026-11-02 11:00:00 upgrade libc6:amd64 2.36-9 2.36-10\n');
     expect(history.lastUpdateLabel).toBe('libc6:amd64 2.36-9 → 2.36-10');
+    const installsOnly = parseDpkgLog(fixture('linux/dpkg/this-machine-excerpt.log'));
+    expect(installsOnly.updates).toBe(0);
+    expect(installsOnly.lastAnyChange).not.toBeNull();
   });
 });
