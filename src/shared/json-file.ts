@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ZtnaError } from './errors.ts';
 import type { ErrorCode } from './errors.ts';
-import { describeValidationError } from './posture.ts';
+import { describeValidationError } from './posture-schemas.ts';
 
 /** Files larger than this are not policies or reports; refuse before parsing. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;

@@ -10,7 +10,7 @@ import { linuxCollectors } from '../../collectors/linux/index.ts';
 import { SIGNAL_KEYS } from '../../collectors/types.ts';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import { realFileSystem } from '../../src/platform/file-system.ts';
-import { postureSignalsSchema } from '../../src/shared/posture.ts';
+import { postureSignalsSchema } from '../../src/shared/posture-schemas.ts';
 
 describe.runIf(process.platform === 'linux')('real collectors on this Linux machine', () => {
   it('answers every signal with evidence', async () => {

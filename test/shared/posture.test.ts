@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PosturePolicy, PostureSignals } from '../../src/shared/posture.ts';
-import { DEFAULT_POLICY, combinePolicies, evaluatePosture, policyFileSchema, postureReportSchema, posturePolicySchema } from '../../src/shared/posture.ts';
+import { DEFAULT_POLICY, combinePolicies, evaluatePosture } from '../../src/shared/posture.ts';
+import { policyFileSchema, postureReportSchema, posturePolicySchema } from '../../src/shared/posture-schemas.ts';
 
 const compliantDevice: PostureSignals = {
   os_version: '14.5',
