@@ -7,5 +7,6 @@ export default defineConfig({
     // Dates in logs without a zone are parsed in local time; fix it so fixture ages are stable.
     env: { TZ: 'UTC' },
     reporters: ['default', './test/support/summary-reporter.ts'],
+    globalSetup: ['./test/support/build-once.ts'],
   },
 });
