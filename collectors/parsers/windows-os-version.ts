@@ -1,0 +1,57 @@
+/**
+ * Windows version, from `HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion` as printed by
+ * collectors/windows/os-version.ts: `{ProductName, DisplayVersion, ReleaseId, CurrentBuild,
+ * UBR, EditionID, InstallationType}` (extra keys are ignored).
+ *
+ * - ProductName still says "Windows 10 …" on Windows 11 (mondoohq/cnquery's
+ *   build_version_test.go records "Windows 10 Enterprise" on build 26100), so a client
+ *   build ≥ 22000 is named Windows 11. Server names are left alone (Server 2025 is build
+ *   26100 too, and its ProductName is right).
+ * - DisplayVersion ("24H2") exists since 20H2; older builds have only ReleaseId ("1809").
+ * - CurrentBuild is a string, UBR a DWORD: "26100" + 2314 → build 26100.2314, the number
+ *   Microsoft's release notes use (Node's os.release() has no UBR).
+ * Result, e.g. "Windows 11 Pro 24H2 (build 26100.2314)".
+ */
+import type { Finding } from '../types.ts';
+import { known, unknown } from '../types.ts';
+import { asInt, asRecord, asString, parsePowerShellJson, readScriptError, scriptFailure } from './windows-powershell.ts';
+
+export const REGISTRY_METHOD = 'registry:CurrentVersion';
+
+const FIRST_WINDOWS_11_BUILD = 22_000;
+
+export function parseWindowsVersionOutput(text: string): Finding<string> {
+  const parsed = parsePowerShellJson(text, REGISTRY_METHOD);
+  if (!parsed.ok) return parsed.problem;
+  const failure = readScriptError(parsed.value);
+  if (failure !== null) return scriptFailure(failure, REGISTRY_METHOD);
+  const record = asRecord(parsed.value);
+  if (record === null) return unknown('unparsed_output', REGISTRY_METHOD, 'the registry probe printed JSON that is not an object');
+
+  const productName = asString(record.ProductName)?.trim() || null;
+  const editionId = asString(record.EditionID)?.trim() || null;
+  const installationType = asString(record.InstallationType)?.trim() || null;
+  const displayVersion = asString(record.DisplayVersion)?.trim() || asString(record.ReleaseId)?.trim() || null;
+  const buildText = asString(record.CurrentBuild)?.trim() ?? (asInt(record.CurrentBuild)?.toString() || null);
+  const build = buildText !== null && /^\d{4,6}$/.test(buildText) ? Number.parseInt(buildText, 10) : null;
+  const ubr = asInt(record.UBR);
+  if (productName === null && build === null) {
+    return unknown('unparsed_output', REGISTRY_METHOD, 'CurrentVersion has neither ProductName nor CurrentBuild');
+  }
+
+  let name = productName ?? (editionId ? `Windows ${editionId}` : 'Windows');
+  const renamed = build !== null && build >= FIRST_WINDOWS_11_BUILD && installationType !== 'Server' && /^Windows 10\b/.test(name);
+  if (renamed) name = name.replace(/^Windows 10\b/, 'Windows 11');
+  const buildPart = build === null ? '' : ` (build ${build}${ubr === null ? '' : `.${ubr}`})`;
+  const version = `${name}${displayVersion ? ` ${displayVersion}` : ''}${buildPart}`;
+  const facts = {
+    product_name: productName,
+    display_version: displayVersion,
+    build,
+    ubr,
+    edition_id: editionId,
+    installation_type: installationType,
+  };
+  const why = renamed ? `; ProductName says "${productName}" but build ${build} ≥ ${FIRST_WINDOWS_11_BUILD} is Windows 11` : '';
+  return known(version, REGISTRY_METHOD, `${version} from HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion${why}`, facts);
+}
