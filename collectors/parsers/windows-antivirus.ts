@@ -33,9 +33,8 @@ import {
   asString,
   describeError,
   isAccessDenied,
-  parsePowerShellJson,
+  parseProbeOutput,
   readScriptError,
-  scriptFailure,
   withReason,
   type ScriptError,
 } from './windows-powershell.ts';
@@ -75,13 +74,7 @@ export interface AntivirusProbe {
 }
 
 export function parseAntivirusOutput(text: string): Finding<boolean> {
-  const parsed = parsePowerShellJson(text, WSC_AV_METHOD);
-  if (!parsed.ok) return parsed.problem;
-  const failure = readScriptError(parsed.value);
-  if (failure !== null) return scriptFailure(failure, WSC_AV_METHOD);
-  const probe = readAntivirusProbe(parsed.value);
-  if (probe === null) return unknown('unparsed_output', WSC_AV_METHOD, 'the antivirus probe printed JSON of an unexpected shape');
-  return decideAntivirus(probe);
+  return parseProbeOutput(text, WSC_AV_METHOD, 'antivirus', readAntivirusProbe, decideAntivirus);
 }
 
 export function readAntivirusProbe(value: unknown): AntivirusProbe | null {

@@ -39,9 +39,8 @@ import {
   describeError,
   hresultHex,
   isAccessDenied,
-  parsePowerShellJson,
+  parseProbeOutput,
   readScriptError,
-  scriptFailure,
   withReason,
   type ScriptError,
 } from './windows-powershell.ts';
@@ -90,15 +89,7 @@ export interface BitLockerProbe {
 
 /** The script's stdout → finding. `systemDrive` names the drive when the output does not. */
 export function parseBitLockerOutput(text: string, systemDrive = 'C:'): Finding<boolean> {
-  const parsed = parsePowerShellJson(text, BITLOCKER_CIM_METHOD);
-  if (!parsed.ok) return parsed.problem;
-  const failure = readScriptError(parsed.value);
-  if (failure !== null) return scriptFailure(failure, BITLOCKER_CIM_METHOD);
-  const probe = readBitLockerProbe(parsed.value, systemDrive);
-  if (probe === null) {
-    return unknown('unparsed_output', BITLOCKER_CIM_METHOD, 'the BitLocker probe printed JSON of an unexpected shape');
-  }
-  return decideBitLocker(probe);
+  return parseProbeOutput(text, BITLOCKER_CIM_METHOD, 'BitLocker', (value) => readBitLockerProbe(value, systemDrive), decideBitLocker);
 }
 
 export function readBitLockerProbe(value: unknown, systemDrive: string): BitLockerProbe | null {

@@ -30,7 +30,7 @@ import {
   asRecord,
   asString,
   describeError,
-  parsePowerShellJson,
+  parseProbeOutput,
   readScriptError,
   scriptFailure,
   withReason,
@@ -64,13 +64,7 @@ export interface FirewallProbe {
 }
 
 export function parseFirewallOutput(text: string): Finding<boolean> {
-  const parsed = parsePowerShellJson(text, FWPOLICY2_METHOD);
-  if (!parsed.ok) return parsed.problem;
-  const failure = readScriptError(parsed.value);
-  if (failure !== null) return scriptFailure(failure, FWPOLICY2_METHOD);
-  const probe = readFirewallProbe(parsed.value);
-  if (probe === null) return unknown('unparsed_output', FWPOLICY2_METHOD, 'the firewall probe printed JSON of an unexpected shape');
-  return decideFirewall(probe);
+  return parseProbeOutput(text, FWPOLICY2_METHOD, 'firewall', readFirewallProbe, decideFirewall);
 }
 
 export function readFirewallProbe(value: unknown): FirewallProbe | null {

@@ -94,6 +94,27 @@ export function isAccessDenied(error: ScriptError): boolean {
 }
 
 /** The finding for a script whose outer catch fired: nothing inside it could be read. */
+/**
+ * The pipeline every Windows probe's output goes through: JSON (with PS 5.1's quirks),
+ * then the script's own caught error, then the probe-specific reader; `decide` sees
+ * only a well-formed probe. `what` names the probe in the unexpected-shape message.
+ */
+export function parseProbeOutput<Probe, T>(
+  text: string,
+  method: string,
+  what: string,
+  read: (value: unknown) => Probe | null,
+  decide: (probe: Probe) => Finding<T>,
+): Finding<T> {
+  const parsed = parsePowerShellJson(text, method);
+  if (!parsed.ok) return parsed.problem;
+  const failure = readScriptError(parsed.value);
+  if (failure !== null) return scriptFailure(failure, method);
+  const probe = read(parsed.value);
+  if (probe === null) return unknown('unparsed_output', method, `the ${what} probe printed JSON of an unexpected shape`);
+  return decide(probe);
+}
+
 export function scriptFailure(error: ScriptError, method: string): Finding<never> {
   if (isAccessDenied(error)) {
     return unknown('needs_privilege', method, `access denied: ${describeError(error)}; Administrator rights may be needed`);

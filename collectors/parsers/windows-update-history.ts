@@ -32,7 +32,7 @@ import {
   asRecord,
   asString,
   describeError,
-  parsePowerShellJson,
+  parseProbeOutput,
   readScriptError,
   scriptFailure,
   type ScriptError,
@@ -64,13 +64,7 @@ export interface UpdateHistoryProbe {
 }
 
 export function parseUpdateHistoryOutput(text: string, now: Date): Finding<number> {
-  const parsed = parsePowerShellJson(text, WUA_METHOD);
-  if (!parsed.ok) return parsed.problem;
-  const failure = readScriptError(parsed.value);
-  if (failure !== null) return scriptFailure(failure, WUA_METHOD);
-  const probe = readUpdateHistoryProbe(parsed.value);
-  if (probe === null) return unknown('unparsed_output', WUA_METHOD, 'the update-history probe printed JSON of an unexpected shape');
-  return decidePatchAge(probe, now);
+  return parseProbeOutput(text, WUA_METHOD, 'update-history', readUpdateHistoryProbe, (probe) => decidePatchAge(probe, now));
 }
 
 export function isExcludedKb(kb: string | null): boolean {
