@@ -53,10 +53,10 @@ export const linuxFirewall: Collector<'firewall_enabled'> = {
 
 /** nft, then iptables. Null when neither could be run. */
 async function kernelRuleset(ctx: ProbeContext): Promise<Finding<boolean> | null> {
-  const nft = await ctx.run('nft', ['-j', 'list', 'ruleset']);
+  // Both at once: `iptables` may be the legacy backend, whose rules nft cannot see.
+  const [nft, iptables] = await Promise.all([ctx.run('nft', ['-j', 'list', 'ruleset']), ctx.run('iptables', ['-S'])]);
   const nftFinding = commandProblem<boolean>(nft, 'nft') ?? parseNftRuleset(nft.stdout);
   if (nftFinding.value === true) return nftFinding;
-  const iptables = await ctx.run('iptables', ['-S']);
   const iptablesFinding = commandProblem<boolean>(iptables, 'iptables') ?? parseIptablesRules(iptables.stdout);
   if (iptablesFinding.value === true) return iptablesFinding;
   if (nftFinding.value === false) return nftFinding;
