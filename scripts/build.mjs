@@ -9,12 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist', 'cli');
+const outdir = join(root, 'dist', 'bundle');
 await mkdir(join(root, 'dist'), { recursive: true });
 const staging = await mkdtemp(join(root, 'dist', '.build-'));
 try {
   await build({
-    entryPoints: { ztna: join(root, 'src/cli/entry.ts') },
+    entryPoints: { ztna: join(root, 'src/cli/entry.ts'), 'ztna-server': join(root, 'src/server/entry.ts') },
     outdir: staging,
     bundle: true,
     splitting: true,
@@ -25,6 +25,8 @@ try {
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',
+    // ws loads these optional native speed-ups inside try/catch; without them it uses JS.
+    external: ['bufferutil', 'utf-8-validate'],
     // CommonJS dependencies inside an ESM bundle need a require().
     banner: { js: "import { createRequire as __ztnaRequire } from 'node:module'; const require = __ztnaRequire(import.meta.url);" },
   });

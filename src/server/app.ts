@@ -1,0 +1,157 @@
+/**
+ * `buildServer(options)` assembles the reference server without listening (STYLE,
+ * fastify model): tests call it with an in-memory store and a fake clock and talk to it
+ * over real HTTP or `inject()`; `ztna-server serve` calls it and listens.
+ *
+ * Cross-cutting rules enforced here: bodies over 64 KiB → 413; malformed JSON,
+ * prototype-pollution keys and wrong content types → 4xx; every error leaves in the
+ * SPEC's `{"success": false, "error": {code, message}}` shape; nothing a client sends
+ * can produce a 5xx (anything unexpected is logged with its stack and answered 500
+ * without internals).
+ */
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { AdminClaims, TokenService } from './auth/tokens.ts';
+import type { Clock, DomainContext } from './domain/context.ts';
+import { systemClock } from './domain/context.ts';
+import { LastSeenBuffer } from './domain/last-seen.ts';
+import { PeerLists } from './domain/peers.ts';
+import { startSweeper, sweepOnce } from './domain/sweeper.ts';
+import { ApiError, errorBody, unauthorized } from './errors.ts';
+import { createMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { RealtimeHub } from './realtime/hub.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { realtimeRoutes } from './routes/realtime.ts';
+import type { Store } from './store/store.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface ServerOptions {
+  readonly store: Store;
+  readonly tokens: TokenService;
+  readonly clock?: Clock;
+  /** Operational log (errors, lifecycle). Default: silent. */
+  readonly logger?: Logger;
+  /** Audit stream: one JSON line per audit event. Default: the operational logger. */
+  readonly auditLog?: Logger;
+  /** Registration attempts per client address per minute (default 300). */
+  readonly registerPerMinute?: number;
+  /** Run the offline/expiry sweeper in the background (default true). */
+  readonly sweeper?: boolean;
+}
+
+export interface ServerDeps {
+  readonly context: DomainContext;
+  readonly peers: PeerLists;
+  readonly registerLimiter: RateLimiter;
+  authenticateAdmin(request: FastifyRequest, tokenOverride?: string): Promise<AdminClaims>;
+}
+
+export interface BuiltServer {
+  readonly app: FastifyInstance;
+  readonly context: DomainContext;
+  /** One pass of the background jobs (tests drive time with a fake clock and call this). */
+  sweep(): ReturnType<typeof sweepOnce>;
+  /** Stops background work, flushes buffered state and closes the store. */
+  close(): Promise<void>;
+}
+
+export async function buildServer(options: ServerOptions): Promise<BuiltServer> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const store = options.store;
+  const context: DomainContext = {
+    store,
+    clock: options.clock ?? systemClock,
+    realtime: new RealtimeHub(),
+    auditLog: options.auditLog ?? logger,
+    metrics: createMetrics(async () => {
+      const counts: Record<string, number> = {};
+      for (const status of ['online', 'offline', 'quarantined']) counts[status] = await store.count('machines', [{ column: 'status', op: 'eq', value: status }]);
+      return counts;
+    }),
+    lastSeen: new LastSeenBuffer(),
+  };
+  const deps: ServerDeps = {
+    context,
+    peers: new PeerLists(),
+    registerLimiter: new RateLimiter(options.registerPerMinute ?? 300, 60_000),
+    async authenticateAdmin(request, tokenOverride) {
+      const header = request.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : tokenOverride;
+      if (!token) throw unauthorized('missing admin token: send Authorization: Bearer <token>');
+      const claims = await options.tokens.verify(token);
+      if (!claims) throw unauthorized('invalid or expired admin token');
+      return claims;
+    },
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Reject, rather than strip, JSON that tries prototype pollution.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    if (error instanceof ApiError) {
+      if (error.status === 429) reply.header('retry-after', /retry in (\d+)/.exec(error.message)?.[1] ?? '60');
+      return reply.status(error.status).send(errorBody(error));
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : 'bad_request';
+      const message = status === 413 ? `request body larger than ${BODY_LIMIT_BYTES} bytes` : error.message;
+      return reply.status(status).send(errorBody(new ApiError(code, message)));
+    }
+    logger.error({ err: error, route: request.routeOptions.url }, 'unhandled error');
+    return reply.status(500).send(errorBody(new ApiError('internal', 'internal server error')));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(errorBody(new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    context.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    context.metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
+  agentRoutes(app, deps);
+  adminRoutes(app, deps);
+  realtimeRoutes(app, deps);
+
+  app.get('/healthz', async () => {
+    await store.count('orgs');
+    return { status: 'ok' };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', context.metrics.registry.contentType);
+    return context.metrics.registry.metrics();
+  });
+
+  const stopSweeper = options.sweeper === false ? async () => {} : startSweeper(context, (error) => logger.error({ err: error }, 'sweep failed'));
+  let closed = false;
+  return {
+    app,
+    context,
+    sweep: () => sweepOnce(context),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await stopSweeper();
+      await app.close();
+      await context.lastSeen.flush(store).catch((error: unknown) => logger.error({ err: error }, 'final last_seen flush failed'));
+      await store.close();
+    },
+  };
+}

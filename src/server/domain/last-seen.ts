@@ -1,0 +1,48 @@
+/**
+ * Heartbeats must not cost a write transaction each (10,000/s goal): a heartbeat of a
+ * machine that is already online only records `last_seen` here, and the buffer is
+ * written in one transaction per flush (every second, before every sweep, before admin
+ * reads of `machines`, and at shutdown). Status changes are never buffered.
+ */
+import type { Store } from '../store/store.ts';
+import { eq } from '../store/query.ts';
+
+export class LastSeenBuffer {
+  private pending = new Map<string, string>();
+
+  record(machineId: string, at: Date): void {
+    this.pending.set(machineId, at.toISOString());
+  }
+
+  /** The buffered value for a machine, if newer than what the store has. */
+  peek(machineId: string): string | undefined {
+    return this.pending.get(machineId);
+  }
+
+  forget(machineId: string): void {
+    this.pending.delete(machineId);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  async flush(store: Store): Promise<number> {
+    if (this.pending.size === 0) return 0;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      await store.transaction(async (tx) => {
+        for (const [id, lastSeen] of batch) {
+          // Never move last_seen backwards (a newer value may have been written directly).
+          await tx.update('machines', [eq('id', id), { column: 'last_seen', op: 'lt', value: lastSeen }], { last_seen: lastSeen });
+        }
+      });
+    } catch (error) {
+      // Keep what could not be written; newer values recorded meanwhile win.
+      for (const [id, lastSeen] of batch) if (!this.pending.has(id)) this.pending.set(id, lastSeen);
+      throw error;
+    }
+    return batch.size;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Machine lifecycle: enrollment with an auth key, node-key authentication, heartbeats
+ * (liveness, peers, pending commands), manual quarantine and release, and the answers
+ * to remediation commands.
+ *
+ * Liveness rules (SPEC section 3): a heartbeat sets last_seen and turns an offline
+ * machine online — then applies its latest verdict at once; it never changes
+ * `quarantined`. The sweeper (sweeper.ts) turns silent online machines offline and never
+ * touches quarantined ones.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { generateKey, keyId, keyMatches, keyPrefix } from '../auth/keys.ts';
+import { ApiError, badRequest, notFound, unauthorized } from '../errors.ts';
+import { eq } from '../store/query.ts';
+import type { Row } from '../store/tables.ts';
+import { publicRow } from '../store/tables.ts';
+import { writeAudit } from './audit.ts';
+import type { DomainContext } from './context.ts';
+import { inTransaction } from './context.ts';
+import type { PeerLists } from './peers.ts';
+import { applyEnforcement, currentVerdict, loadOrgPolicy, statusChanged } from './posture-service.ts';
+import { riskScore } from './risk.ts';
+import { agentIntervals, loadSettings } from './settings.ts';
+
+const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9:_.\-/]+$/, 'tags are letters, digits and :_.-/');
+const optionalText = (max: number) => z.string().trim().max(max).optional();
+
+export const registerSchema = z.strictObject({
+  auth_key: z.string().min(1).max(200),
+  hostname: z.string().trim().min(1).max(255),
+  os: optionalText(64),
+  os_version: optionalText(256),
+  arch: optionalText(32),
+  agent_version: optionalText(64),
+  tags: z.array(tag).max(32).optional(),
+});
+
+export type RegisterRequest = z.infer<typeof registerSchema>;
+
+export async function registerMachine(context: DomainContext, request: RegisterRequest) {
+  const now = context.clock.now();
+  const id = keyId('auth', request.auth_key);
+  const key = id === null ? null : await context.store.selectOne('auth_keys', [eq('key_prefix', keyPrefix('auth', id))]);
+  // One message for every failure: no oracle for which keys exist.
+  if (!key || !keyMatches(request.auth_key, String(key.key_hash))) throw unauthorized('invalid auth key');
+  if (key.revoked === true) throw unauthorized('this auth key has been revoked');
+  if (key.expires_at !== null && Date.parse(String(key.expires_at)) <= now.getTime()) throw unauthorized('this auth key has expired');
+  const orgId = String(key.org_id);
+  const settings = await loadSettings(context.store, orgId);
+  const node = generateKey('node');
+  const machine = await inTransaction(context, async (tx, effects) => {
+    // Single-use keys: the conditional update is the lock; a second concurrent use finds 0 rows.
+    const usage = key.reusable === true ? [eq('id', key.id)] : [eq('id', key.id), eq('used_count', 0)];
+    const [used] = await tx.update('auth_keys', usage, { used_count: Number(key.used_count) + 1, last_used_at: now.toISOString() });
+    if (!used) throw unauthorized('this auth key has already been used');
+    const tags = [...new Set([...((key.tags as string[]) ?? []), ...(request.tags ?? [])])];
+    const row = await tx.insert('machines', {
+      id: randomUUID(),
+      org_id: orgId,
+      hostname: request.hostname,
+      os: request.os ?? null,
+      os_version: request.os_version ?? null,
+      arch: request.arch ?? null,
+      agent_version: request.agent_version ?? null,
+      tags,
+      status: 'online',
+      quarantine_reason: null,
+      last_seen: now.toISOString(),
+      risk_score: 0,
+      posture_exempt: false,
+      created_at: now.toISOString(),
+      node_key_id: node.id,
+      node_key_hash: node.hash,
+    });
+    await writeAudit(tx, effects, {
+      orgId,
+      event: 'machine.registered',
+      machineId: String(row.id),
+      actor: `auth_key:${String(key.id)}`,
+      details: { hostname: row.hostname, os: row.os, auth_key_id: key.id },
+      at: now,
+    });
+    await tx.bumpPeersVersion(orgId);
+    effects.emit(orgId, { table: 'machines', type: 'INSERT', data: publicRow('machines', row) });
+    return row;
+  });
+  return { machine_id: String(machine.id), node_key: node.key, status: 'online', ...agentIntervals(settings) };
+}
+
+/** The machine a node key belongs to; 401 for anything else. Constant-time comparison. */
+export async function authenticateMachine(context: DomainContext, nodeKey: unknown): Promise<Row> {
+  const id = keyId('node', nodeKey);
+  const machine = id === null ? null : await context.store.selectOne('machines', [eq('node_key_id', id)]);
+  if (!machine || !keyMatches(String(nodeKey), String(machine.node_key_hash))) throw unauthorized('unknown node key');
+  return machine;
+}
+
+export const heartbeatSchema = z.strictObject({
+  node_key: z.string().min(1).max(200),
+  agent_version: optionalText(64),
+  peers_version: z.number().int().min(0).optional(),
+});
+
+export async function heartbeat(context: DomainContext, peers: PeerLists, machine: Row, request: z.infer<typeof heartbeatSchema>) {
+  const now = context.clock.now();
+  const orgId = String(machine.org_id);
+  let current = machine;
+  if (current.status === 'offline') {
+    current = await comeBack(context, current, now);
+  } else {
+    context.lastSeen.record(String(current.id), now);
+  }
+  if (request.agent_version !== undefined && request.agent_version !== current.agent_version) {
+    [current] = (await context.store.update('machines', [eq('id', current.id)], { agent_version: request.agent_version })) as [Row];
+  }
+  const settings = await loadSettings(context.store, orgId);
+  const version = await peers.version(context.store, orgId);
+  const quarantined = current.status === 'quarantined';
+  const pending = await context.store.select('agent_commands', {
+    columns: ['id', 'command', 'expires_at'],
+    filters: [eq('machine_id', current.id), eq('status', 'pending'), { column: 'expires_at', op: 'gt', value: now.toISOString() }],
+    order: [{ column: 'created_at', descending: false }],
+  });
+  const base = {
+    status: String(current.status),
+    quarantined,
+    mode: settings.posture_enforcement,
+    ...agentIntervals(settings),
+    peers_version: version,
+    pending_commands: pending,
+  };
+  // A quarantined machine always gets an explicitly empty list (SPEC section 4).
+  if (quarantined) return { ...base, peers: [] };
+  if (request.peers_version === version) return { ...base, peers_unchanged: true };
+  return { ...base, peers: await peers.list(context.store, orgId, version, String(current.id)) };
+}
+
+/** An offline machine's heartbeat: online again, then its latest verdict applies at once. */
+async function comeBack(context: DomainContext, machine: Row, now: Date): Promise<Row> {
+  const orgId = String(machine.org_id);
+  const view = await loadOrgPolicy(context.store, orgId);
+  return inTransaction(context, async (tx, effects) => {
+    const [online] = await tx.update('machines', [eq('id', machine.id), eq('status', 'offline')], { status: 'online', last_seen: now.toISOString() });
+    if (!online) return (await tx.selectOne('machines', [eq('id', machine.id)])) ?? machine;
+    context.lastSeen.forget(String(machine.id));
+    await statusChanged(tx, effects, online);
+    if (view.settings.posture_enforcement !== 'enforce') return online;
+    const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
+    if (!report) return online;
+    const verdict = currentVerdict(report, view, now);
+    return applyEnforcement(context, tx, effects, online, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
+  });
+}
+
+/**
+ * An admin sets `machines.status`: `quarantined` is a manual quarantine (reason
+ * `manual`, never lifted by a report), `online` releases any quarantine. Liveness
+ * (`offline`) is the server's to decide.
+ */
+export async function setMachineStatus(context: DomainContext, orgId: string, machineId: string, status: unknown, actor: string): Promise<Row> {
+  if (status !== 'online' && status !== 'quarantined') {
+    throw badRequest('status: an admin may set "quarantined" (manual quarantine) or "online" (release); "offline" follows the machine\'s heartbeats');
+  }
+  const now = context.clock.now();
+  return inTransaction(context, async (tx, effects) => {
+    const machine = await tx.selectOne('machines', [eq('id', machineId), eq('org_id', orgId)]);
+    if (!machine) throw notFound(`no machine ${machineId} in this organisation`);
+    if (status === 'quarantined') {
+      if (machine.status === 'quarantined') {
+        if (machine.quarantine_reason === 'manual') return machine;
+        // Already quarantined for posture: the admin's hold now outlasts a compliant report.
+        const [held] = (await tx.update('machines', [eq('id', machineId)], { quarantine_reason: 'manual' })) as [Row];
+        await writeAudit(tx, effects, { orgId, event: 'machine.manual_quarantine', machineId, actor, details: { previous_reason: machine.quarantine_reason }, at: now });
+        return held;
+      }
+      const [changed] = await tx.update('machines', [eq('id', machineId), eq('status', machine.status)], {
+        status: 'quarantined',
+        quarantine_reason: 'manual',
+        risk_score: Math.min(100, Number(machine.risk_score) + 20),
+      });
+      if (!changed) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
+      await writeAudit(tx, effects, { orgId, event: 'machine.manual_quarantine', machineId, actor, details: { previous_status: machine.status, hostname: machine.hostname }, at: now });
+      await statusChanged(tx, effects, changed);
+      effects.count(() => context.metrics.quarantines.inc({ reason: 'manual' }));
+      return changed;
+    }
+    if (machine.status !== 'quarantined') return machine;
+    const report = await tx.selectOne('posture_reports', [eq('machine_id', machineId)]);
+    const [released] = await tx.update('machines', [eq('id', machineId), eq('status', 'quarantined')], {
+      status: 'online',
+      quarantine_reason: null,
+      last_seen: now.toISOString(),
+      risk_score: riskScore((report?.violations as string[]) ?? [], false),
+    });
+    if (!released) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
+    await writeAudit(tx, effects, { orgId, event: 'machine.manual_unquarantine', machineId, actor, details: { previous_reason: machine.quarantine_reason, hostname: machine.hostname }, at: now });
+    await statusChanged(tx, effects, released);
+    effects.count(() => context.metrics.releases.inc({ kind: 'manual' }));
+    return released;
+  });
+}
+
+export const commandResultSchema = z.strictObject({
+  node_key: z.string().min(1).max(200),
+  id: z.string().min(1).max(64),
+  status: z.enum(['applied', 'failed']),
+  result: z.unknown().optional(),
+});
+
+/** POST /api/agent-commands/result: a machine reports what became of one of ITS commands. */
+export async function recordCommandResult(context: DomainContext, machine: Row, request: z.infer<typeof commandResultSchema>) {
+  const now = context.clock.now();
+  const resultText = JSON.stringify(request.result ?? null);
+  if (resultText.length > 16_384) throw badRequest('result: at most 16 KiB of JSON');
+  return inTransaction(context, async (tx, effects) => {
+    // Another machine's command id simply does not exist for this machine.
+    const command = await tx.selectOne('agent_commands', [eq('id', request.id), eq('machine_id', machine.id)]);
+    if (!command) throw notFound(`no command ${request.id} for this machine`);
+    if (command.status !== 'pending') throw new ApiError('conflict', `command ${request.id} is already ${String(command.status)}`);
+    const [updated] = (await tx.update('agent_commands', [eq('id', request.id), eq('status', 'pending')], {
+      status: request.status,
+      result: request.result ?? null,
+    })) as [Row];
+    await writeAudit(tx, effects, {
+      orgId: String(machine.org_id),
+      event: 'agent_command.result',
+      machineId: String(machine.id),
+      actor: `machine:${String(machine.id)}`,
+      details: { command_id: request.id, command: command.command, status: request.status },
+      at: now,
+    });
+    return updated;
+  });
+}

@@ -1,0 +1,276 @@
+/**
+ * Posture evaluation and enforcement (SPEC sections 2 and 3). The server renders the
+ * verdict with the same `evaluatePosture` the agent uses.
+ *
+ * Every status transition is a conditional update — "set quarantined WHERE status is
+ * still online" — inside the transaction that also writes the report and the audit
+ * event. A transition therefore happens once, its audit event exists exactly when it
+ * does, and concurrent reports for one machine cannot both quarantine it.
+ *
+ * Rules implemented here:
+ * - disabled: stored as compliant with no violations; monitor: evaluated, never changes
+ *   status; enforce: non-compliant + online → quarantined, compliant + quarantined for
+ *   posture/expiry → online.
+ * - Only `online` machines are quarantined; an offline machine's failing verdict is
+ *   applied when its heartbeat brings it back (machines.ts).
+ * - A manual quarantine is never lifted by a report; exempt machines are never
+ *   quarantined for posture (and an exempt machine's posture quarantine is lifted).
+ * - An expired report (older than report_max_age_s) fails with posture_report_expired.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PosturePolicy, PostureReport, PostureVerdict } from '../../shared/posture.ts';
+import { VIOLATION, evaluatePosture } from '../../shared/posture.ts';
+import { eq } from '../store/query.ts';
+import type { Store } from '../store/store.ts';
+import type { Row } from '../store/tables.ts';
+import { publicRow } from '../store/tables.ts';
+import { writeAudit } from './audit.ts';
+import type { DomainContext, Effects } from './context.ts';
+import { inTransaction } from './context.ts';
+import { riskScore } from './risk.ts';
+import type { EnforcementMode, OrgSettings } from './settings.ts';
+import { loadSettings } from './settings.ts';
+
+export interface OrgPolicyView {
+  readonly settings: OrgSettings;
+  readonly policies: readonly PosturePolicy[];
+}
+
+/** Settings and enabled policies, read fresh (no cache: SPEC section 3, "no stale settings"). */
+export async function loadOrgPolicy(store: Store, orgId: string): Promise<OrgPolicyView> {
+  const [settings, policies] = await Promise.all([
+    loadSettings(store, orgId),
+    store.select('posture_policies', { filters: [eq('org_id', orgId), eq('enabled', true)] }),
+  ]);
+  return { settings, policies: policies as unknown as PosturePolicy[] };
+}
+
+/** The signals of a stored report, as the evaluation function takes them. */
+function signalsOf(report: Row) {
+  return {
+    os_version: String(report.os_version),
+    disk_encrypted: report.disk_encrypted as boolean | null,
+    firewall_enabled: report.firewall_enabled as boolean | null,
+    antivirus_enabled: report.antivirus_enabled as boolean | null,
+    patch_age_days: report.patch_age_days as number | null,
+  };
+}
+
+export function isExpired(report: Row, settings: OrgSettings, now: Date): boolean {
+  const maxAge = settings.report_max_age_s;
+  if (maxAge === null) return false;
+  return now.getTime() - Date.parse(String(report.reported_at)) > maxAge * 1000;
+}
+
+/**
+ * What a stored report means now, under the current policies and settings: the full
+ * evaluation, or the expiry violation when the report is too old.
+ */
+export function currentVerdict(report: Row, view: OrgPolicyView, now: Date): PostureVerdict & { expired: boolean } {
+  if (isExpired(report, view.settings, now)) {
+    return { compliant: false, violations: [VIOLATION.postureReportExpired], expired: true };
+  }
+  return { ...evaluatePosture(signalsOf(report), view.policies), expired: false };
+}
+
+export type QuarantineReason = 'posture' | 'expired' | 'manual';
+
+/** Applies an enforce-mode verdict to a machine's status. Returns the machine as it is after. */
+export async function applyEnforcement(
+  context: DomainContext,
+  tx: Store,
+  effects: Effects,
+  machine: Row,
+  verdict: PostureVerdict,
+  reason: 'posture' | 'expired',
+  now: Date,
+  /** The org's settings when the caller has them (re-evaluation); read on demand otherwise. */
+  settings?: OrgSettings,
+): Promise<Row> {
+  const id = String(machine.id);
+  const orgId = String(machine.org_id);
+  const liftable = machine.status === 'quarantined' && (machine.quarantine_reason === 'posture' || machine.quarantine_reason === 'expired');
+  const passes = verdict.compliant || machine.posture_exempt === true;
+  if (!passes && machine.status === 'online') {
+    const [changed] = await tx.update('machines', [eq('id', id), eq('status', 'online')], {
+      status: 'quarantined',
+      quarantine_reason: reason,
+      risk_score: riskScore(verdict.violations, true),
+    });
+    if (!changed) return (await tx.selectOne('machines', [eq('id', id)])) ?? machine;
+    await writeAudit(tx, effects, {
+      orgId,
+      event: 'machine.auto_quarantine',
+      machineId: id,
+      actor: 'system',
+      details: { violations: verdict.violations, reason, hostname: machine.hostname },
+      at: now,
+    });
+    await prepareRemediation(tx, effects, changed, verdict.violations, now, settings ?? (await loadSettings(tx, orgId)));
+    await statusChanged(tx, effects, changed);
+    effects.count(() => context.metrics.quarantines.inc({ reason }));
+    return changed;
+  }
+  if (passes && liftable) {
+    const [changed] = await tx.update('machines', [eq('id', id), eq('status', 'quarantined'), { column: 'quarantine_reason', op: 'in', value: ['posture', 'expired'] }], {
+      status: 'online',
+      quarantine_reason: null,
+      risk_score: riskScore(verdict.compliant ? [] : verdict.violations, false),
+    });
+    if (!changed) return (await tx.selectOne('machines', [eq('id', id)])) ?? machine;
+    await writeAudit(tx, effects, {
+      orgId,
+      event: 'machine.auto_unquarantine',
+      machineId: id,
+      actor: 'system',
+      details: machine.posture_exempt === true && !verdict.compliant ? { exempt: true, violations: verdict.violations } : { hostname: machine.hostname },
+      at: now,
+    });
+    await statusChanged(tx, effects, changed);
+    effects.count(() => context.metrics.releases.inc({ kind: 'auto' }));
+    return changed;
+  }
+  return machine;
+}
+
+/** A machine's status changed: its peers' lists change, and realtime subscribers hear of it. */
+export async function statusChanged(tx: Store, effects: Effects, machine: Row): Promise<void> {
+  await tx.bumpPeersVersion(String(machine.org_id));
+  effects.emit(String(machine.org_id), { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
+}
+
+const REMEDIATION: Record<string, { command: 'enable_firewall' | 'enable_disk_encryption'; setting: 'auto_remediate_firewall' | 'auto_remediate_encryption' }> = {
+  [VIOLATION.firewallRequired]: { command: 'enable_firewall', setting: 'auto_remediate_firewall' },
+  [VIOLATION.diskEncryptionRequired]: { command: 'enable_disk_encryption', setting: 'auto_remediate_encryption' },
+};
+
+export const REMEDIATION_TTL_MS = 3_600_000;
+
+/**
+ * SPEC section 4 "AI operator": prepared, never run silently. One pending command per
+ * kind per machine at a time; the person on the device applies it (`ztna remediate`).
+ */
+async function prepareRemediation(tx: Store, effects: Effects, machine: Row, violations: readonly string[], now: Date, settings: OrgSettings) {
+  if (!settings.ai_operator_enabled) return;
+  for (const violation of violations) {
+    const remedy = REMEDIATION[violation];
+    if (!remedy || !settings[remedy.setting]) continue;
+    const existing = await tx.selectOne('agent_commands', [
+      eq('machine_id', machine.id),
+      eq('command', remedy.command),
+      eq('status', 'pending'),
+      { column: 'expires_at', op: 'gt', value: now.toISOString() },
+    ]);
+    if (existing) continue;
+    const command = await tx.insert('agent_commands', {
+      id: randomUUID(),
+      org_id: machine.org_id,
+      machine_id: machine.id,
+      command: remedy.command,
+      status: 'pending',
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + REMEDIATION_TTL_MS).toISOString(),
+      result: null,
+    });
+    await writeAudit(tx, effects, {
+      orgId: String(machine.org_id),
+      event: 'ai.auto_remediation_prepared',
+      machineId: String(machine.id),
+      actor: 'system',
+      details: { command: remedy.command, command_id: command.id, violation, expires_at: command.expires_at },
+      at: now,
+    });
+  }
+}
+
+export interface ReportOutcome {
+  readonly compliant: boolean;
+  readonly violations: string[];
+  readonly quarantined: boolean;
+  readonly mode: EnforcementMode;
+  readonly status: string;
+}
+
+/** POST /api/posture-report for an authenticated machine. */
+export async function handleReport(context: DomainContext, machine: Row, report: PostureReport): Promise<ReportOutcome> {
+  const now = context.clock.now();
+  const orgId = String(machine.org_id);
+  const view = await loadOrgPolicy(context.store, orgId);
+  const mode = view.settings.posture_enforcement;
+  const verdict: PostureVerdict = mode === 'disabled' ? { compliant: true, violations: [] } : evaluatePosture(report, view.policies);
+  const { os_version, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days, ...extras } = report;
+  const after = await inTransaction(context, async (tx, effects) => {
+    let current = (await tx.selectOne('machines', [eq('id', machine.id)])) ?? machine;
+    const fields = {
+      org_id: orgId,
+      os_version,
+      disk_encrypted,
+      firewall_enabled,
+      antivirus_enabled,
+      patch_age_days,
+      compliant: verdict.compliant,
+      violations: verdict.violations,
+      mode,
+      reported_at: now.toISOString(),
+      extras: Object.keys(extras).length > 0 ? extras : null,
+    };
+    // One report per machine: the newest replaces the older (SPEC section 3).
+    const [updated] = await tx.update('posture_reports', [eq('machine_id', machine.id)], fields);
+    const stored = updated ?? (await tx.insert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }));
+    effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
+    if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, 'posture', now, view.settings);
+    const risk = riskScore(verdict.violations, current.status === 'quarantined');
+    const machinePatch: Row = {};
+    if (risk !== current.risk_score) machinePatch.risk_score = risk;
+    if (os_version !== current.os_version) machinePatch.os_version = os_version;
+    if (Object.keys(machinePatch).length > 0) [current] = await tx.update('machines', [eq('id', machine.id)], machinePatch) as [Row];
+    return current;
+  });
+  context.metrics.reports.inc({ verdict: verdict.compliant ? 'compliant' : 'non_compliant', mode });
+  return { compliant: verdict.compliant, violations: verdict.violations, quarantined: after.status === 'quarantined', mode, status: String(after.status) };
+}
+
+/** Realtime payloads leave the (possibly large) evidence out. */
+function reportEventData(report: Row): Row {
+  const { extras: _extras, ...rest } = report;
+  return rest;
+}
+
+/**
+ * Continuous re-evaluation (SPEC section 3): after a policy or mode change in enforce
+ * mode, every machine's latest report is evaluated again at once, in one transaction,
+ * quarantining and releasing accordingly and refreshing the stored verdicts.
+ */
+export async function reevaluateOrg(context: DomainContext, orgId: string): Promise<{ evaluated: number; quarantined: number; released: number }> {
+  const now = context.clock.now();
+  return inTransaction(context, async (tx, effects) => {
+    const view = await loadOrgPolicy(tx, orgId);
+    const counts = { evaluated: 0, quarantined: 0, released: 0 };
+    if (view.settings.posture_enforcement !== 'enforce') return counts;
+    const reports = await tx.select('posture_reports', {
+      columns: ['id', 'machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'compliant', 'violations', 'mode', 'reported_at'],
+      filters: [eq('org_id', orgId)],
+    });
+    const machines = await tx.select('machines', {
+      columns: ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'risk_score'],
+      filters: [eq('org_id', orgId)],
+    });
+    const byId = new Map(machines.map((m) => [String(m.id), m]));
+    for (const report of reports) {
+      const machine = byId.get(String(report.machine_id));
+      if (!machine) continue;
+      counts.evaluated += 1;
+      const verdict = currentVerdict(report, view, now);
+      if (report.compliant !== verdict.compliant || JSON.stringify(report.violations) !== JSON.stringify(verdict.violations) || report.mode !== 'enforce') {
+        await tx.update('posture_reports', [eq('id', report.id)], { compliant: verdict.compliant, violations: verdict.violations, mode: 'enforce' });
+      }
+      const before = machine.status;
+      const after = await applyEnforcement(context, tx, effects, machine, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
+      if (before !== 'quarantined' && after.status === 'quarantined') counts.quarantined += 1;
+      if (before === 'quarantined' && after.status !== 'quarantined') counts.released += 1;
+      const risk = riskScore(verdict.violations, after.status === 'quarantined');
+      if (risk !== after.risk_score && before === after.status) await tx.update('machines', [eq('id', machine.id)], { risk_score: risk });
+    }
+    return counts;
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Org settings (SPEC section 4 `org_settings`). Read from the store on every request
+ * that needs them — never cached — so a change applies to the very next request on
+ * every server process (the seed product cached them for an hour; SPEC section 3).
+ */
+import { z } from 'zod';
+import type { Store } from '../store/store.ts';
+import { eq } from '../store/query.ts';
+import { notFound } from '../errors.ts';
+
+export type EnforcementMode = 'disabled' | 'monitor' | 'enforce';
+
+export interface OrgSettings {
+  org_id: string;
+  posture_enforcement: EnforcementMode;
+  ai_operator_enabled: boolean;
+  auto_remediate_firewall: boolean;
+  auto_remediate_encryption: boolean;
+  heartbeat_interval_s: number;
+  posture_interval_s: number;
+  quarantine_poll_s: number;
+  offline_after_s: number;
+  report_max_age_s: number | null;
+  updated_at: string;
+}
+
+export const DEFAULT_SETTINGS = {
+  posture_enforcement: 'disabled',
+  ai_operator_enabled: false,
+  auto_remediate_firewall: false,
+  auto_remediate_encryption: false,
+  heartbeat_interval_s: 30,
+  posture_interval_s: 300,
+  quarantine_poll_s: 60,
+  offline_after_s: 120,
+  report_max_age_s: null,
+} as const;
+
+const seconds = z.number().int().min(1).max(31_536_000);
+
+/** What an admin may change; unknown keys are errors. */
+export const settingsPatchSchema = z.strictObject({
+  org_id: z.string().optional(),
+  posture_enforcement: z.enum(['disabled', 'monitor', 'enforce']).optional(),
+  ai_operator_enabled: z.boolean().optional(),
+  auto_remediate_firewall: z.boolean().optional(),
+  auto_remediate_encryption: z.boolean().optional(),
+  heartbeat_interval_s: seconds.optional(),
+  posture_interval_s: seconds.optional(),
+  quarantine_poll_s: seconds.optional(),
+  offline_after_s: seconds.optional(),
+  report_max_age_s: seconds.nullable().optional(),
+});
+
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+export async function loadSettings(store: Store, orgId: string): Promise<OrgSettings> {
+  const row = await store.selectOne('org_settings', [eq('org_id', orgId)]);
+  if (!row) throw notFound(`organisation ${orgId} has no settings`);
+  return row as unknown as OrgSettings;
+}
+
+/** The intervals every agent response carries. */
+export function agentIntervals(settings: OrgSettings) {
+  return {
+    heartbeat_interval_s: settings.heartbeat_interval_s,
+    posture_interval_s: settings.posture_interval_s,
+    quarantine_poll_s: settings.quarantine_poll_s,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Background jobs, run every half second so that "a machine not heard from for
+ * offline_after_s is offline within a second of that" (SPEC section 4):
+ *   - flush buffered last_seen values;
+ *   - online machines silent for offline_after_s → offline (never quarantined ones: a
+ *     device must not leave quarantine by going offline and coming back);
+ *   - in enforce mode with report_max_age_s, online machines whose latest report is too
+ *     old → quarantined (reason `expired`, violation posture_report_expired);
+ *   - pending agent commands past expires_at → expired.
+ * Each job's writes are conditional updates, so a run racing a heartbeat or a report
+ * never applies a stale decision.
+ */
+import { eq } from '../store/query.ts';
+import { publicRow } from '../store/tables.ts';
+import type { DomainContext } from './context.ts';
+import { inTransaction } from './context.ts';
+import { VIOLATION } from '../../shared/posture.ts';
+import { applyEnforcement, isExpired } from './posture-service.ts';
+import type { OrgSettings } from './settings.ts';
+
+export const SWEEP_INTERVAL_MS = 500;
+
+export interface SweepResult {
+  wentOffline: number;
+  expiredQuarantines: number;
+  expiredCommands: number;
+}
+
+export async function sweepOnce(context: DomainContext): Promise<SweepResult> {
+  const result: SweepResult = { wentOffline: 0, expiredQuarantines: 0, expiredCommands: 0 };
+  await context.lastSeen.flush(context.store);
+  const now = context.clock.now();
+  const orgs = (await context.store.select('org_settings')) as unknown as OrgSettings[];
+  for (const settings of orgs) {
+    result.wentOffline += await markOffline(context, settings, now);
+    if (settings.posture_enforcement === 'enforce' && settings.report_max_age_s !== null) {
+      result.expiredQuarantines += await quarantineExpired(context, settings, now);
+    }
+  }
+  const expired = await context.store.update(
+    'agent_commands',
+    [eq('status', 'pending'), { column: 'expires_at', op: 'lte', value: now.toISOString() }],
+    { status: 'expired' },
+  );
+  result.expiredCommands = expired.length;
+  return result;
+}
+
+async function markOffline(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - settings.offline_after_s * 1000).toISOString();
+  return inTransaction(context, async (tx, effects) => {
+    const silent = await tx.update(
+      'machines',
+      [eq('org_id', settings.org_id), eq('status', 'online'), { column: 'last_seen', op: 'lt', value: cutoff }],
+      { status: 'offline' },
+    );
+    if (silent.length > 0) {
+      await tx.bumpPeersVersion(settings.org_id);
+      for (const machine of silent) effects.emit(settings.org_id, { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
+    }
+    return silent.length;
+  });
+}
+
+async function quarantineExpired(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - (settings.report_max_age_s as number) * 1000).toISOString();
+  return inTransaction(context, async (tx, effects) => {
+    const stale = await tx.select('posture_reports', {
+      columns: ['machine_id', 'reported_at'],
+      filters: [eq('org_id', settings.org_id), { column: 'reported_at', op: 'lt', value: cutoff }],
+    });
+    let count = 0;
+    for (const report of stale) {
+      if (!isExpired(report, settings, now)) continue;
+      const machine = await tx.selectOne('machines', [eq('id', report.machine_id), eq('status', 'online'), eq('posture_exempt', false)]);
+      if (!machine) continue;
+      const after = await applyEnforcement(
+        context,
+        tx,
+        effects,
+        machine,
+        { compliant: false, violations: [VIOLATION.postureReportExpired] },
+        'expired',
+        now,
+        settings,
+      );
+      if (after.status === 'quarantined') count += 1;
+    }
+    return count;
+  });
+}
+
+
+/** Starts the periodic sweep; returns a stop function that waits for a running sweep. */
+export function startSweeper(context: DomainContext, onError: (error: unknown) => void, intervalMs = SWEEP_INTERVAL_MS): () => Promise<void> {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return; // a slow sweep is never overlapped by the next
+    running = sweepOnce(context)
+      .catch(onError)
+      .finally(() => {
+        running = null;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

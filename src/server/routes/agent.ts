@@ -1,0 +1,43 @@
+/**
+ * Agent routes (SPEC section 4): the node key travels in the JSON body; the server keeps
+ * only its hash. Registration is rate-limited per client address.
+ */
+import type { FastifyInstance } from 'fastify';
+import { postureReportSchema } from '../../shared/posture-schemas.ts';
+import { ApiError } from '../errors.ts';
+import { commandResultSchema, heartbeat, heartbeatSchema, recordCommandResult, registerMachine, registerSchema, authenticateMachine } from '../domain/machines.ts';
+import { handleReport } from '../domain/posture-service.ts';
+import type { ServerDeps } from '../app.ts';
+import { parseBody } from './validation.ts';
+
+const reportRequestSchema = postureReportSchema.extend({ node_key: heartbeatSchema.shape.node_key });
+
+export function agentRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const { context, peers, registerLimiter } = deps;
+
+  app.post('/api/register', async (request) => {
+    const wait = registerLimiter.hit(request.ip);
+    if (wait > 0) throw new ApiError('rate_limited', `too many registration attempts from this address; retry in ${wait} s`);
+    return registerMachine(context, parseBody(registerSchema, request.body));
+  });
+
+  app.post('/api/posture-report', async (request) => {
+    const body = parseBody(reportRequestSchema, request.body);
+    const machine = await authenticateMachine(context, body.node_key);
+    const { node_key: _key, ...report } = body;
+    return handleReport(context, machine, report);
+  });
+
+  app.post('/api/machine-heartbeat', async (request) => {
+    const body = parseBody(heartbeatSchema, request.body);
+    const machine = await authenticateMachine(context, body.node_key);
+    return heartbeat(context, peers, machine, body);
+  });
+
+  app.post('/api/agent-commands/result', async (request) => {
+    const body = parseBody(commandResultSchema, request.body);
+    const machine = await authenticateMachine(context, body.node_key);
+    const updated = await recordCommandResult(context, machine, body);
+    return { success: true, data: [updated] };
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * Versioned schema migrations, written once for both engines. `{{bool}}`, `{{json}}`,
+ * `{{ts}}`, `{{int}}` and `{{text}}` are replaced by each engine's column types
+ * (SQLite: INTEGER 0/1, TEXT JSON, TEXT ISO-8601; PostgreSQL: boolean, jsonb,
+ * timestamptz). Timestamps are always written as UTC ISO strings with milliseconds, so
+ * they sort correctly as text on SQLite.
+ *
+ * Rules: never edit a released migration; add a new one. A server refuses to start on
+ * a schema newer than it knows (`schema_migrations` holds what was applied).
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE orgs (
+  id {{text}} PRIMARY KEY,
+  name {{text}} NOT NULL UNIQUE,
+  created_at {{ts}} NOT NULL
+);
+CREATE TABLE org_state (
+  org_id {{text}} PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+  peers_version {{int}} NOT NULL DEFAULT 1
+);
+CREATE TABLE org_settings (
+  org_id {{text}} PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+  posture_enforcement {{text}} NOT NULL DEFAULT 'disabled' CHECK (posture_enforcement IN ('disabled', 'monitor', 'enforce')),
+  ai_operator_enabled {{bool}} NOT NULL DEFAULT {{false}},
+  auto_remediate_firewall {{bool}} NOT NULL DEFAULT {{false}},
+  auto_remediate_encryption {{bool}} NOT NULL DEFAULT {{false}},
+  heartbeat_interval_s {{int}} NOT NULL DEFAULT 30 CHECK (heartbeat_interval_s >= 1),
+  posture_interval_s {{int}} NOT NULL DEFAULT 300 CHECK (posture_interval_s >= 1),
+  quarantine_poll_s {{int}} NOT NULL DEFAULT 60 CHECK (quarantine_poll_s >= 1),
+  offline_after_s {{int}} NOT NULL DEFAULT 120 CHECK (offline_after_s >= 1),
+  report_max_age_s {{int}} CHECK (report_max_age_s IS NULL OR report_max_age_s >= 1),
+  updated_at {{ts}} NOT NULL
+);
+CREATE TABLE posture_policies (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  name {{text}} NOT NULL,
+  enabled {{bool}} NOT NULL,
+  require_disk_encryption {{bool}} NOT NULL,
+  require_firewall {{bool}} NOT NULL,
+  require_antivirus {{bool}} NOT NULL,
+  max_patch_age_days {{int}} CHECK (max_patch_age_days IS NULL OR max_patch_age_days >= 0),
+  created_at {{ts}} NOT NULL,
+  updated_at {{ts}} NOT NULL
+);
+CREATE INDEX posture_policies_org ON posture_policies(org_id);
+CREATE TABLE machines (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  hostname {{text}} NOT NULL,
+  os {{text}},
+  os_version {{text}},
+  arch {{text}},
+  agent_version {{text}},
+  tags {{json}} NOT NULL,
+  status {{text}} NOT NULL CHECK (status IN ('online', 'offline', 'quarantined')),
+  quarantine_reason {{text}} CHECK (quarantine_reason IS NULL OR quarantine_reason IN ('posture', 'expired', 'manual')),
+  last_seen {{ts}},
+  risk_score {{int}} NOT NULL DEFAULT 0,
+  posture_exempt {{bool}} NOT NULL DEFAULT {{false}},
+  created_at {{ts}} NOT NULL,
+  node_key_id {{text}} NOT NULL UNIQUE,
+  node_key_hash {{text}} NOT NULL
+);
+CREATE INDEX machines_org_status ON machines(org_id, status);
+CREATE TABLE posture_reports (
+  id {{text}} PRIMARY KEY,
+  machine_id {{text}} NOT NULL UNIQUE REFERENCES machines(id) ON DELETE CASCADE,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  os_version {{text}} NOT NULL,
+  disk_encrypted {{bool}},
+  firewall_enabled {{bool}},
+  antivirus_enabled {{bool}},
+  patch_age_days {{int}},
+  compliant {{bool}} NOT NULL,
+  violations {{json}} NOT NULL,
+  mode {{text}} NOT NULL,
+  reported_at {{ts}} NOT NULL,
+  extras {{json}}
+);
+CREATE INDEX posture_reports_org ON posture_reports(org_id);
+CREATE TABLE audit_log (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  event {{text}} NOT NULL,
+  machine_id {{text}},
+  actor {{text}} NOT NULL,
+  details {{json}} NOT NULL,
+  created_at {{ts}} NOT NULL
+);
+CREATE INDEX audit_log_org_created ON audit_log(org_id, created_at);
+CREATE INDEX audit_log_machine ON audit_log(machine_id);
+CREATE TABLE auth_keys (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  description {{text}} NOT NULL,
+  key_prefix {{text}} NOT NULL UNIQUE,
+  key_hash {{text}} NOT NULL,
+  reusable {{bool}} NOT NULL,
+  tags {{json}} NOT NULL,
+  expires_at {{ts}},
+  used_count {{int}} NOT NULL DEFAULT 0,
+  last_used_at {{ts}},
+  revoked {{bool}} NOT NULL DEFAULT {{false}},
+  created_at {{ts}} NOT NULL
+);
+CREATE TABLE agent_commands (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  machine_id {{text}} NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  command {{text}} NOT NULL CHECK (command IN ('enable_firewall', 'enable_disk_encryption')),
+  status {{text}} NOT NULL CHECK (status IN ('pending', 'applied', 'failed', 'expired', 'cancelled')),
+  created_at {{ts}} NOT NULL,
+  expires_at {{ts}} NOT NULL,
+  result {{json}}
+);
+CREATE INDEX agent_commands_machine_status ON agent_commands(machine_id, status);
+CREATE TABLE acl_rules (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  name {{text}} NOT NULL,
+  priority {{int}} NOT NULL,
+  action {{text}} NOT NULL CHECK (action IN ('allow', 'deny')),
+  src {{text}} NOT NULL,
+  dst {{text}} NOT NULL,
+  ports {{text}} NOT NULL,
+  created_at {{ts}} NOT NULL
+);
+CREATE INDEX acl_rules_org_priority ON acl_rules(org_id, priority);
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+export function renderMigration(sql: string, types: Record<'bool' | 'json' | 'ts' | 'int' | 'text' | 'false', string>): string {
+  return sql.replace(/\{\{(bool|json|ts|int|text|false)\}\}/g, (_, key: keyof typeof types) => types[key]);
+}
+
+/** Splits a migration into statements (none of ours contain a semicolon inside a literal). */
+export function statements(sql: string): string[] {
+  return sql
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}

@@ -1,0 +1,132 @@
+/**
+ * Queries against the table definitions, and their translation to SQL for either
+ * engine. Values are always bound parameters; column names come only from the table
+ * definitions (never from input), so no filter can inject SQL.
+ *
+ * Filters are PostgREST's vocabulary (SPEC section 4): eq, neq, gt, gte, lt, lte,
+ * in (a list), is (null / true / false).
+ */
+import type { ColumnDef, Row, TableDef } from './tables.ts';
+
+export type FilterOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'is';
+
+export interface Filter {
+  readonly column: string;
+  readonly op: FilterOp;
+  /** Already decoded to the column's domain type; an array for `in`; null/true/false for `is`. */
+  readonly value: unknown;
+}
+
+export interface OrderBy {
+  readonly column: string;
+  readonly descending: boolean;
+}
+
+export interface Query {
+  /** Columns to read (default all); hot paths name them to skip large JSON columns. */
+  readonly columns?: readonly string[];
+  readonly filters?: readonly Filter[];
+  readonly order?: readonly OrderBy[];
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** How an engine stores each column type. */
+export interface Codec {
+  encode(column: ColumnDef, value: unknown): unknown;
+  decode(column: ColumnDef, value: unknown): unknown;
+}
+
+export class SqlBuilder {
+  readonly params: unknown[] = [];
+  private readonly dialect: Dialect;
+  private readonly codec: Codec;
+
+  constructor(dialect: Dialect, codec: Codec) {
+    this.dialect = dialect;
+    this.codec = codec;
+  }
+
+  private bind(value: unknown): string {
+    this.params.push(value);
+    return this.dialect === 'postgres' ? `$${this.params.length}` : '?';
+  }
+
+  where(table: TableDef, filters: readonly Filter[] = []): string {
+    if (filters.length === 0) return '';
+    const clauses = filters.map((filter) => {
+      const column = table.columns[filter.column];
+      if (!column) throw new Error(`unknown column ${table.name}.${filter.column}`);
+      const name = quoteIdentifier(filter.column);
+      switch (filter.op) {
+        case 'is':
+          if (filter.value === null) return `${name} IS NULL`;
+          return `${name} = ${this.bind(this.codec.encode(column, filter.value))}`;
+        case 'in': {
+          const values = filter.value as unknown[];
+          if (values.length === 0) return '1 = 0';
+          return `${name} IN (${values.map((v) => this.bind(this.codec.encode(column, v))).join(', ')})`;
+        }
+        case 'neq':
+          // PostgREST semantics: neq does not match NULLs either.
+          return `${name} <> ${this.bind(this.codec.encode(column, filter.value))}`;
+        default: {
+          const operator = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' }[filter.op];
+          if (filter.value === null) return filter.op === 'eq' ? `${name} IS NULL` : '1 = 0';
+          return `${name} ${operator} ${this.bind(this.codec.encode(column, filter.value))}`;
+        }
+      }
+    });
+    return ` WHERE ${clauses.join(' AND ')}`;
+  }
+
+  select(table: TableDef, query: Query): string {
+    const columns = query.columns && query.columns.length > 0 ? query.columns.map(quoteIdentifier).join(', ') : '*';
+    let sql = `SELECT ${columns} FROM ${quoteIdentifier(table.name)}${this.where(table, query.filters)}`;
+    if (query.order && query.order.length > 0) {
+      sql += ` ORDER BY ${query.order.map((o) => `${quoteIdentifier(o.column)} ${o.descending ? 'DESC' : 'ASC'}`).join(', ')}`;
+    }
+    if (query.limit !== undefined) sql += ` LIMIT ${this.bind(query.limit)}`;
+    if (query.offset !== undefined) sql += `${query.limit === undefined ? (this.dialect === 'sqlite' ? ' LIMIT -1' : '') : ''} OFFSET ${this.bind(query.offset)}`;
+    return sql;
+  }
+
+  insert(table: TableDef, row: Row): string {
+    const columns = Object.keys(row).filter((key) => table.columns[key]);
+    const values = columns.map((key) => this.bind(this.codec.encode(table.columns[key] as ColumnDef, row[key])));
+    return `INSERT INTO ${quoteIdentifier(table.name)} (${columns.map(quoteIdentifier).join(', ')}) VALUES (${values.join(', ')}) RETURNING *`;
+  }
+
+  update(table: TableDef, filters: readonly Filter[], patch: Row): string {
+    const columns = Object.keys(patch).filter((key) => table.columns[key]);
+    const sets = columns.map((key) => `${quoteIdentifier(key)} = ${this.bind(this.codec.encode(table.columns[key] as ColumnDef, patch[key]))}`);
+    return `UPDATE ${quoteIdentifier(table.name)} SET ${sets.join(', ')}${this.where(table, filters)} RETURNING *`;
+  }
+
+  delete(table: TableDef, filters: readonly Filter[]): string {
+    return `DELETE FROM ${quoteIdentifier(table.name)}${this.where(table, filters)} RETURNING *`;
+  }
+
+  count(table: TableDef, filters: readonly Filter[]): string {
+    return `SELECT COUNT(*) AS n FROM ${quoteIdentifier(table.name)}${this.where(table, filters)}`;
+  }
+}
+
+/** Identifiers come from the table definitions only; quoting is belt and braces. */
+export function quoteIdentifier(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid identifier ${name}`);
+  return `"${name}"`;
+}
+
+export function decodeRow(table: TableDef, codec: Codec, raw: Record<string, unknown>): Row {
+  const row: Row = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const column = table.columns[key];
+    row[key] = column ? codec.decode(column, value) : value;
+  }
+  return row;
+}
+
+export const eq = (column: string, value: unknown): Filter => ({ column, op: 'eq', value });

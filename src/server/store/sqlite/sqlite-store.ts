@@ -1,0 +1,212 @@
+/**
+ * The embedded SQLite store (node:sqlite, no native addon, so it also works inside the
+ * single-file binary). One file `ztna.db` under the data directory, WAL journal,
+ * `synchronous=NORMAL` (durable across process crashes; an OS crash may lose the last
+ * transactions but never corrupts the file), foreign keys on, a busy timeout so that
+ * `ztna-server bootstrap` can write while a server runs.
+ *
+ * One writer path: node:sqlite is synchronous, so a transaction runs start to finish in
+ * one turn of the event loop — no other request's statements can interleave with it on
+ * this connection. An async mutex guards the rare transaction that awaits real I/O.
+ */
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, renderMigration, statements } from '../migrations.ts';
+import type { Codec, Filter, Query } from '../query.ts';
+import { SqlBuilder, decodeRow } from '../query.ts';
+import type { Store } from '../store.ts';
+import { SchemaError } from '../store.ts';
+import type { ColumnDef, Row, TableName } from '../tables.ts';
+import { tableDef } from '../tables.ts';
+
+const SQLITE_TYPES = { bool: 'INTEGER', json: 'TEXT', ts: 'TEXT', int: 'INTEGER', text: 'TEXT', false: '0' } as const;
+
+export const sqliteCodec: Codec = {
+  encode(column: ColumnDef, value: unknown): unknown {
+    if (value === null || value === undefined) return null;
+    switch (column.type) {
+      case 'boolean':
+        return value ? 1 : 0;
+      case 'json':
+        return JSON.stringify(value);
+      case 'timestamp':
+        return value instanceof Date ? value.toISOString() : String(value);
+      case 'integer':
+        return typeof value === 'number' ? value : Number(value);
+      case 'text':
+        return String(value);
+    }
+  },
+  decode(column: ColumnDef, value: unknown): unknown {
+    if (value === null || value === undefined) return null;
+    switch (column.type) {
+      case 'boolean':
+        return value === 1 || value === 1n || value === true;
+      case 'json':
+        return JSON.parse(String(value));
+      case 'integer':
+        return Number(value);
+      default:
+        return value;
+    }
+  },
+};
+
+export interface SqliteStoreOptions {
+  /** Directory holding ztna.db; `:memory:` for an in-memory database (tests). */
+  readonly dataDir: string;
+  /** Apply pending migrations (default true). `serve` refuses an unknown newer schema either way. */
+  readonly migrate?: boolean;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const path = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'ztna.db');
+  if (path !== ':memory:') {
+    // Create the file 0600 before SQLite does (its -wal and -shm files copy these permissions).
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+  }
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA busy_timeout = 5000');
+  migrate(db, options.migrate ?? true);
+  return new SqliteStore(db, { statements: new Map(), queue: Promise.resolve(), closed: false }, false);
+}
+
+interface SharedState {
+  statements: Map<string, StatementSync>;
+  queue: Promise<unknown>;
+  closed: boolean;
+}
+
+function migrate(db: DatabaseSync, apply: boolean): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null };
+  const current = row.version ?? 0;
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new SchemaError(`the database schema is version ${current}, newer than this ztna-server knows (${LATEST_SCHEMA_VERSION}); upgrade ztna-server`);
+  }
+  const pending = MIGRATIONS.filter((migration) => migration.version > current);
+  if (pending.length === 0) return;
+  if (!apply) throw new SchemaError(`the database schema is version ${current}; run \`ztna-server migrate\` to reach ${LATEST_SCHEMA_VERSION}`);
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const migration of pending) {
+      for (const statement of statements(renderMigration(migration.sql, SQLITE_TYPES))) db.exec(statement);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, new Date().toISOString());
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
+ * The root instance queues transactions; the instance handed to a transaction's work
+ * (`inTransaction`) runs nested `transaction` calls inline, as part of the outer one.
+ */
+class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  private readonly db: DatabaseSync;
+  private readonly shared: SharedState;
+  private readonly inTransaction: boolean;
+  private transactionView: SqliteStore | undefined;
+
+  constructor(db: DatabaseSync, shared: SharedState, inTransaction: boolean) {
+    this.db = db;
+    this.shared = shared;
+    this.inTransaction = inTransaction;
+  }
+
+  private prepared(sql: string): StatementSync {
+    let statement = this.shared.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.shared.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private all(sql: string, params: unknown[]): Record<string, unknown>[] {
+    return this.prepared(sql).all(...(params as never[])) as Record<string, unknown>[];
+  }
+
+  async select(table: TableName, query: Query = {}): Promise<Row[]> {
+    const def = tableDef(table);
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.select(def, query);
+    return this.all(sql, builder.params).map((raw) => decodeRow(def, sqliteCodec, raw));
+  }
+
+  async selectOne(table: TableName, filters: readonly Filter[]): Promise<Row | null> {
+    return (await this.select(table, { filters, limit: 1 }))[0] ?? null;
+  }
+
+  async count(table: TableName, filters: readonly Filter[] = []): Promise<number> {
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.count(tableDef(table), filters);
+    return Number((this.all(sql, builder.params)[0] as { n: number }).n);
+  }
+
+  async insert(table: TableName, row: Row): Promise<Row> {
+    const def = tableDef(table);
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.insert(def, row);
+    return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
+  }
+
+  async update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]> {
+    const def = tableDef(table);
+    if (Object.keys(patch).length === 0) return this.select(table, { filters });
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.update(def, filters, patch);
+    return this.all(sql, builder.params).map((raw) => decodeRow(def, sqliteCodec, raw));
+  }
+
+  async remove(table: TableName, filters: readonly Filter[]): Promise<Row[]> {
+    const def = tableDef(table);
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.delete(def, filters);
+    return this.all(sql, builder.params).map((raw) => decodeRow(def, sqliteCodec, raw));
+  }
+
+  async bumpPeersVersion(orgId: string): Promise<number> {
+    const row = this.prepared('UPDATE org_state SET peers_version = peers_version + 1 WHERE org_id = ? RETURNING peers_version').get(orgId) as
+      | { peers_version: number }
+      | undefined;
+    return row?.peers_version ?? 0;
+  }
+
+  async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this);
+    this.transactionView ??= new SqliteStore(this.db, this.shared, true);
+    const view = this.transactionView;
+    const run = async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(view);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    };
+    const result = this.shared.queue.then(run, run);
+    this.shared.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.shared.closed) return;
+    this.shared.closed = true;
+    await this.shared.queue;
+    this.shared.statements.clear();
+    this.db.close();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The storage interface every engine implements (SQLite here; PostgreSQL next). The
+ * domain layer talks only to this, so one integration suite can run against both.
+ *
+ * Invariants every implementation keeps:
+ * - `transaction` is all-or-nothing and serializable with respect to other writers: a
+ *   status change, its report row and its audit event commit together or not at all.
+ * - Conditional updates (`update` with filters on the current value) are the
+ *   concurrency primitive: a transition happens only if the row still is in the state
+ *   the caller saw, and `update` returns exactly the rows it changed.
+ * - Rows come back decoded (booleans, numbers, ISO timestamps, parsed JSON).
+ */
+import type { Filter, Query } from './query.ts';
+import type { Row, TableName } from './tables.ts';
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  select(table: TableName, query?: Query): Promise<Row[]>;
+  selectOne(table: TableName, filters: readonly Filter[]): Promise<Row | null>;
+  count(table: TableName, filters?: readonly Filter[]): Promise<number>;
+  insert(table: TableName, row: Row): Promise<Row>;
+  /** Updates the rows matching `filters`; returns the rows as they are after the update. */
+  update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]>;
+  /** Deletes the rows matching `filters`; returns them. */
+  remove(table: TableName, filters: readonly Filter[]): Promise<Row[]>;
+  /** Adds one to the org's peers_version and returns the new value. */
+  bumpPeersVersion(orgId: string): Promise<number>;
+  /** Runs `work` in one transaction; inside it, use only the `tx` handed to it. */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class SchemaError extends Error {
+  override readonly name = 'SchemaError';
+}

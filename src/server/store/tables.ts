@@ -1,0 +1,175 @@
+/**
+ * The server's tables (SPEC section 4), described once as data. The query builder, the
+ * row codecs of every engine and the `/api/db/<table>` surface all read these
+ * definitions, so a column exists in exactly one place.
+ *
+ * `internal` columns (key hashes) never leave the server: they are stripped from every
+ * API response and cannot be filtered on or written through `/api/db`.
+ */
+export type ColumnType = 'text' | 'integer' | 'boolean' | 'json' | 'timestamp';
+
+export interface ColumnDef {
+  readonly type: ColumnType;
+  readonly nullable?: boolean;
+  readonly internal?: boolean;
+}
+
+export interface TableDef {
+  readonly name: TableName;
+  readonly primaryKey: string;
+  readonly columns: Readonly<Record<string, ColumnDef>>;
+}
+
+const text: ColumnDef = { type: 'text' };
+const nullableText: ColumnDef = { type: 'text', nullable: true };
+const int: ColumnDef = { type: 'integer' };
+const nullableInt: ColumnDef = { type: 'integer', nullable: true };
+const bool: ColumnDef = { type: 'boolean' };
+const nullableBool: ColumnDef = { type: 'boolean', nullable: true };
+const json: ColumnDef = { type: 'json' };
+const nullableJson: ColumnDef = { type: 'json', nullable: true };
+const ts: ColumnDef = { type: 'timestamp' };
+const nullableTs: ColumnDef = { type: 'timestamp', nullable: true };
+const secret: ColumnDef = { type: 'text', internal: true };
+
+export const TABLES = {
+  orgs: { name: 'orgs', primaryKey: 'id', columns: { id: text, name: text, created_at: ts } },
+  /** Per-org counters that change with peer-visible state; not an API table. */
+  org_state: { name: 'org_state', primaryKey: 'org_id', columns: { org_id: text, peers_version: int } },
+  org_settings: {
+    name: 'org_settings',
+    primaryKey: 'org_id',
+    columns: {
+      org_id: text,
+      posture_enforcement: text,
+      ai_operator_enabled: bool,
+      auto_remediate_firewall: bool,
+      auto_remediate_encryption: bool,
+      heartbeat_interval_s: int,
+      posture_interval_s: int,
+      quarantine_poll_s: int,
+      offline_after_s: int,
+      report_max_age_s: nullableInt,
+      updated_at: ts,
+    },
+  },
+  posture_policies: {
+    name: 'posture_policies',
+    primaryKey: 'id',
+    columns: {
+      id: text,
+      org_id: text,
+      name: text,
+      enabled: bool,
+      require_disk_encryption: bool,
+      require_firewall: bool,
+      require_antivirus: bool,
+      max_patch_age_days: nullableInt,
+      created_at: ts,
+      updated_at: ts,
+    },
+  },
+  machines: {
+    name: 'machines',
+    primaryKey: 'id',
+    columns: {
+      id: text,
+      org_id: text,
+      hostname: text,
+      os: nullableText,
+      os_version: nullableText,
+      arch: nullableText,
+      agent_version: nullableText,
+      tags: json,
+      status: text,
+      quarantine_reason: nullableText,
+      last_seen: nullableTs,
+      risk_score: int,
+      posture_exempt: bool,
+      created_at: ts,
+      node_key_id: secret,
+      node_key_hash: secret,
+    },
+  },
+  posture_reports: {
+    name: 'posture_reports',
+    primaryKey: 'id',
+    columns: {
+      id: text,
+      machine_id: text,
+      org_id: text,
+      os_version: text,
+      disk_encrypted: nullableBool,
+      firewall_enabled: nullableBool,
+      antivirus_enabled: nullableBool,
+      patch_age_days: nullableInt,
+      compliant: bool,
+      violations: json,
+      mode: text,
+      reported_at: ts,
+      /** The agent's optional extras (platform, arch, hostname, agent_version, collected_at, evidence). */
+      extras: nullableJson,
+    },
+  },
+  audit_log: {
+    name: 'audit_log',
+    primaryKey: 'id',
+    columns: { id: text, org_id: text, event: text, machine_id: nullableText, actor: text, details: json, created_at: ts },
+  },
+  auth_keys: {
+    name: 'auth_keys',
+    primaryKey: 'id',
+    columns: {
+      id: text,
+      org_id: text,
+      description: text,
+      key_prefix: text,
+      key_hash: secret,
+      reusable: bool,
+      tags: json,
+      expires_at: nullableTs,
+      used_count: int,
+      last_used_at: nullableTs,
+      revoked: bool,
+      created_at: ts,
+    },
+  },
+  agent_commands: {
+    name: 'agent_commands',
+    primaryKey: 'id',
+    columns: {
+      id: text,
+      org_id: text,
+      machine_id: text,
+      command: text,
+      status: text,
+      created_at: ts,
+      expires_at: ts,
+      result: nullableJson,
+    },
+  },
+  acl_rules: {
+    name: 'acl_rules',
+    primaryKey: 'id',
+    columns: { id: text, org_id: text, name: text, priority: int, action: text, src: text, dst: text, ports: text, created_at: ts },
+  },
+} as const satisfies Record<string, Omit<TableDef, 'name'> & { name: string }>;
+
+export type TableName = keyof typeof TABLES;
+
+export function tableDef(name: TableName): TableDef {
+  return TABLES[name] as TableDef;
+}
+
+/** A row as the domain sees it: booleans, numbers, ISO strings, parsed JSON. */
+export type Row = Record<string, unknown>;
+
+/** Drops internal columns (key hashes) before a row leaves the server. */
+export function publicRow(table: TableName, row: Row): Row {
+  const columns = tableDef(table).columns;
+  const result: Row = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (!columns[key]?.internal) result[key] = value;
+  }
+  return result;
+}
