@@ -47,8 +47,24 @@ export interface RunOptions {
   readonly input?: string;
 }
 
+/** A long-running program (a server under test, a benchmark target). */
+export interface RunningProcess {
+  readonly pid: number;
+  readonly argv: readonly string[];
+  /** Everything the program printed so far. */
+  readonly output: { stdout: string; stderr: string };
+  /** Resolves with the first stdout line matching `pattern` (rejects on exit or timeout). */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code; SIGKILL after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+  /** Resolves when the program exits, with its exit code. */
+  readonly exited: Promise<number | null>;
+}
+
 export interface CommandRunner {
   run(command: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
+  /** Starts an allow-listed program without waiting for it; the caller must stop it. */
+  start(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv }): Promise<RunningProcess>;
   /** The absolute path the id resolves to on this machine, or null when none exists. */
   resolve(command: string): Promise<string | null>;
 }
@@ -84,6 +100,11 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
   installExitHook();
   return {
     resolve,
+    async start(command, args, startOptions = {}) {
+      const path = await resolve(command);
+      if (path === null) throw new Error(`cannot start "${command}": ${options.allowList[command] ? 'not installed' : 'not in the allow-list'}`);
+      return startLongRunning(path, args, { ...env, ...(startOptions.env ?? {}) }, platform !== 'win32');
+    },
     async run(command, args, runOptions = {}) {
       const spec = options.allowList[command];
       if (!spec) {
@@ -121,6 +142,69 @@ export function createCommandRunner(options: CommandRunnerOptions): CommandRunne
         return { ...base, exitCode: null, failure: 'spawn_error', failureMessage: `killed by ${outcome.signal ?? 'a signal'}` };
       }
       return { ...base, exitCode: outcome.exitCode };
+    },
+  };
+}
+
+function startLongRunning(path: string, args: readonly string[], env: NodeJS.ProcessEnv, ownGroup: boolean): RunningProcess {
+  const child = spawn(path, [...args], { env, shell: false, detached: ownGroup, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  const lineWaiters = new Set<(text: string) => void>();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stdout += chunk;
+    for (const waiter of lineWaiters) waiter(output.stdout);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stderr += chunk;
+  });
+  if (child.pid !== undefined && ownGroup) liveGroups.add(child.pid);
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('error', () => resolveExit(null));
+    child.once('close', (code) => {
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
+      resolveExit(code);
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    argv: [path, ...args],
+    output,
+    exited,
+    waitForLine(pattern, timeoutMs = 15_000) {
+      return new Promise((resolveLine, reject) => {
+        const check = (text: string) => {
+          for (const line of text.split('\n')) {
+            const match = pattern.exec(line);
+            if (match) {
+              done();
+              resolveLine(match);
+              return;
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr: ${output.stderr.slice(-2000)}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          lineWaiters.delete(check);
+        };
+        void exited.then((code) => {
+          done();
+          reject(new Error(`exited with ${code} before printing ${pattern}; stderr: ${output.stderr.slice(-2000)}`));
+        });
+        lineWaiters.add(check);
+        check(output.stdout);
+      });
+    },
+    async stop(signal = 'SIGTERM', graceMs = 5_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => killTree(child, ownGroup), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
     },
   };
 }

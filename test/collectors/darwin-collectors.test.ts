@@ -549,7 +549,7 @@ describe('darwin registry and evidence', () => {
     const result = await runCollector(darwinCollectors.disk_encrypted, {
       platform: 'darwin',
       privileged: false,
-      runner: { run: ctx.run, resolve: async () => null },
+      runner: { run: ctx.run, resolve: async () => null, start: () => Promise.reject(new Error('not used')) },
       fileSystem: { read: ctx.read, list: ctx.list, stat: ctx.stat },
     });
     expect(result.value).toBe(true);

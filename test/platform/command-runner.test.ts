@@ -62,3 +62,18 @@ describe('Windows path variables', () => {
     expect(expandWindowsVariables('%Nope%\\x', env)).toBe('%Nope%\\x');
   });
 });
+
+describe.runIf(process.platform !== 'win32')('long-running processes', () => {
+  it('start → waitForLine → stop with SIGTERM returns the exit code', async () => {
+    const process_ = await runner.start('sh', ['-c', 'trap "exit 7" TERM; echo ready; while :; do sleep 0.05; done']);
+    expect((await process_.waitForLine(/^(ready)$/))[1]).toBe('ready');
+    expect(await process_.stop('SIGTERM')).toBe(7);
+  });
+  it('waitForLine rejects when the program exits first', async () => {
+    const process_ = await runner.start('sh', ['-c', 'echo nope; exit 3']);
+    await expect(process_.waitForLine(/^never$/, 5_000)).rejects.toThrow(/exited with 3/);
+  });
+  it('refuses programs outside the allow-list', async () => {
+    await expect(runner.start('rm', [])).rejects.toThrow(/not in the allow-list/);
+  });
+});

@@ -7,7 +7,7 @@
  * once into `<data>/jwt-secret` with mode 0600 and reused, so tokens minted by
  * `ztna-server bootstrap` work against the running server on the same data directory.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
@@ -39,6 +39,7 @@ export function createTokenService(secret: Uint8Array, now: () => Date = () => n
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
         .setSubject(subject)
+        .setJti(randomUUID()) // every token is distinct, even two minted in the same second
         .setIssuedAt(issuedAt)
         .setExpirationTime(issuedAt + ttlSeconds)
         .sign(secret);
