@@ -22,7 +22,7 @@ describe.runIf(process.platform !== 'win32')('bin/ztna-server', () => {
     const data = mkdtempSync(join(tmpdir(), 'ztna-server-'));
     running = await runner.start('ztna-server', ['serve', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn']);
     const [, url] = await running.waitForLine(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/);
-    expect((await (await fetch(`${url}/healthz`)).json())).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const boot = await runner.run('ztna-server', ['bootstrap', '--data', data, '--org', 'acme', '--json']);
     expect(boot.exitCode).toBe(0);
     const { org_id, admin_token } = JSON.parse(boot.stdout);
@@ -30,7 +30,7 @@ describe.runIf(process.platform !== 'win32')('bin/ztna-server', () => {
     expect(again.org_id).toBe(org_id);
     expect(again.admin_token).not.toBe(admin_token);
     const settings = await fetch(`${url}/api/db/org_settings`, { headers: { authorization: `Bearer ${again.admin_token}` } });
-    expect((await settings.json()).data[0]).toMatchObject({ org_id, posture_enforcement: 'disabled', heartbeat_interval_s: 30, quarantine_poll_s: 60, offline_after_s: 120 });
+    expect(((await settings.json()) as any).data[0]).toMatchObject({ org_id, posture_enforcement: 'disabled', heartbeat_interval_s: 30, quarantine_poll_s: 60, offline_after_s: 120 });
     expect(statSync(join(data, 'jwt-secret')).mode & 0o777).toBe(0o600);
     expect(statSync(join(data, 'ztna.db')).mode & 0o777).toBe(0o600);
     expect(statSync(data).mode & 0o777).toBe(0o700);
