@@ -28,6 +28,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { realtimeRoutes } from './routes/realtime.ts';
 import type { Store } from './store/store.ts';
+import { ConstraintError } from './store/store.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -104,6 +105,11 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     if (error instanceof ApiError) {
       if (error.status === 429) reply.header('retry-after', /retry in (\d+)/.exec(error.message)?.[1] ?? '60');
       return reply.status(error.status).send(errorBody(error));
+    }
+    if (error instanceof ConstraintError) {
+      // Validation should have caught it; never a 5xx for what the client sent.
+      const apiError = error.kind === 'unique' ? new ApiError('conflict', 'that row conflicts with an existing one') : new ApiError('bad_request', 'the row violates a constraint of its table');
+      return reply.status(apiError.status).send(errorBody(apiError));
     }
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {

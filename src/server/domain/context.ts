@@ -3,8 +3,7 @@
  * realtime hub, the audit log stream and the metrics. Nothing here reads globals.
  */
 import type { Logger } from 'pino';
-import type { RealtimeEvent } from '../realtime/hub.ts';
-import { RealtimeHub } from '../realtime/hub.ts';
+import type { RealtimeEvent, RealtimeHub } from '../realtime/hub.ts';
 import type { Store } from '../store/store.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { LastSeenBuffer } from './last-seen.ts';

@@ -33,3 +33,14 @@ export interface Store {
 export class SchemaError extends Error {
   override readonly name = 'SchemaError';
 }
+
+/** A write the database refused because of a constraint (each engine translates its own codes). */
+export class ConstraintError extends Error {
+  override readonly name = 'ConstraintError';
+  readonly kind: 'unique' | 'check' | 'foreign_key' | 'not_null';
+
+  constructor(kind: ConstraintError['kind'], message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}

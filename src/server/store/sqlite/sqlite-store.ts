@@ -17,7 +17,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, renderMigration, statements } from '
 import type { Codec, Filter, Query } from '../query.ts';
 import { SqlBuilder, decodeRow } from '../query.ts';
 import type { Store } from '../store.ts';
-import { SchemaError } from '../store.ts';
+import { ConstraintError, SchemaError } from '../store.ts';
 import type { ColumnDef, Row, TableName } from '../tables.ts';
 import { tableDef } from '../tables.ts';
 
@@ -110,6 +110,14 @@ function migrate(db: DatabaseSync, apply: boolean): void {
  * The root instance queues transactions; the instance handed to a transaction's work
  * (`inTransaction`) runs nested `transaction` calls inline, as part of the outer one.
  */
+/** SQLite's extended result codes for constraint failures → ConstraintError. */
+function translateError(error: unknown): unknown {
+  const code = (error as { errcode?: number }).errcode;
+  const kinds: Record<number, ConstraintError['kind']> = { 2067: 'unique', 1555: 'unique', 275: 'check', 787: 'foreign_key', 1299: 'not_null' };
+  const kind = code === undefined ? undefined : kinds[code];
+  return kind ? new ConstraintError(kind, (error as Error).message) : error;
+}
+
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   private readonly db: DatabaseSync;
@@ -133,7 +141,11 @@ class SqliteStore implements Store {
   }
 
   private all(sql: string, params: unknown[]): Record<string, unknown>[] {
-    return this.prepared(sql).all(...(params as never[])) as Record<string, unknown>[];
+    try {
+      return this.prepared(sql).all(...(params as never[])) as Record<string, unknown>[];
+    } catch (error) {
+      throw translateError(error);
+    }
   }
 
   async select(table: TableName, query: Query = {}): Promise<Row[]> {
