@@ -31,6 +31,25 @@ import type { Store } from './store/store.ts';
 import { ConstraintError } from './store/store.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** JSON nested deeper than this is refused: nothing legitimate needs it, and it overflows stacks. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Depth of a parsed JSON value, measured without recursion (so it cannot overflow itself). */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
+function frameworkErrorBody(status: number, message: string) {
+  const code = status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : 'bad_request';
+  return errorBody(new ApiError(code, message));
+}
 
 export interface ServerOptions {
   readonly store: Store;
@@ -99,6 +118,30 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // Errors raised before routing (bad percent-encoding, over-long path parameters) also
+    // leave in the SPEC's error shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      (reply as unknown as { status(code: number): { send(body: unknown): void } }).status(status).send(frameworkErrorBody(status, error.message));
+    },
+    // Malformed HTTP (oversized headers, garbage request lines) never reaches Fastify's
+    // handlers; answer it in the same shape on the raw socket.
+    clientErrorHandler: (error, socket) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(frameworkErrorBody(status, status === 431 ? 'request headers (or query string) too large' : 'malformed HTTP request'));
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy();
+      }
+    },
+  });
+
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
+      throw new ApiError('bad_request', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {

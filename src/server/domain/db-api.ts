@@ -20,7 +20,7 @@ import { ApiError, badRequest, forbidden } from '../errors.ts';
 import type { Filter, FilterOp, OrderBy, Query } from '../store/query.ts';
 import { eq } from '../store/query.ts';
 import type { ColumnDef, Row } from '../store/tables.ts';
-import { publicRow, tableDef } from '../store/tables.ts';
+import { columnOf, publicRow, tableDef } from '../store/tables.ts';
 import type { Store } from '../store/store.ts';
 import { aclPorts, aclSelector } from './acl.ts';
 import { writeAudit } from './audit.ts';
@@ -42,7 +42,7 @@ const RESERVED = new Set(['order', 'limit', 'offset', 'select']);
 const MAX_LIMIT = 10_000;
 
 function publicColumn(table: ApiTable, column: string, what: string): ColumnDef {
-  const def = tableDef(table).columns[column];
+  const def = columnOf(tableDef(table), column);
   if (!def || def.internal) throw badRequest(`${what}: unknown column "${column}" in ${table}`);
   return def;
 }

@@ -6,21 +6,24 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminClaims } from '../auth/tokens.ts';
 import type { ServerDeps } from '../app.ts';
+import { ApiError } from '../errors.ts';
 
 const PING_INTERVAL_MS = 30_000;
 
 export function realtimeRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const claimsByRequest = new WeakMap<FastifyRequest, AdminClaims>();
-  app.get(
-    '/api/realtime',
-    {
-      websocket: true,
-      preValidation: async (request) => {
-        const token = (request.query as Record<string, unknown>).token;
-        claimsByRequest.set(request, await deps.authenticateAdmin(request, typeof token === 'string' ? token : undefined));
-      },
+  app.route({
+    method: 'GET',
+    url: '/api/realtime',
+    // A plain GET (no Upgrade header) is told what this route is.
+    handler: async () => {
+      throw new ApiError('bad_request', 'GET /api/realtime is a WebSocket endpoint: connect with an Upgrade: websocket request');
     },
-    (socket, request) => {
+    preValidation: async (request) => {
+      const token = (request.query as Record<string, unknown>).token;
+      claimsByRequest.set(request, await deps.authenticateAdmin(request, typeof token === 'string' ? token : undefined));
+    },
+    wsHandler: (socket, request) => {
       const claims = claimsByRequest.get(request);
       if (!claims) {
         socket.close(1008, 'unauthorized');
@@ -49,5 +52,5 @@ export function realtimeRoutes(app: FastifyInstance, deps: ServerDeps): void {
       // Clients only listen; anything they send is ignored.
       socket.on('message', () => {});
     },
-  );
+  });
 }

@@ -7,6 +7,7 @@
  * in (a list), is (null / true / false).
  */
 import type { ColumnDef, Row, TableDef } from './tables.ts';
+import { columnOf } from './tables.ts';
 
 export type FilterOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'is';
 
@@ -57,7 +58,7 @@ export class SqlBuilder {
   where(table: TableDef, filters: readonly Filter[] = []): string {
     if (filters.length === 0) return '';
     const clauses = filters.map((filter) => {
-      const column = table.columns[filter.column];
+      const column = columnOf(table, filter.column);
       if (!column) throw new Error(`unknown column ${table.name}.${filter.column}`);
       const name = quoteIdentifier(filter.column);
       switch (filter.op) {
@@ -94,14 +95,14 @@ export class SqlBuilder {
   }
 
   insert(table: TableDef, row: Row): string {
-    const columns = Object.keys(row).filter((key) => table.columns[key]);
-    const values = columns.map((key) => this.bind(this.codec.encode(table.columns[key] as ColumnDef, row[key])));
+    const columns = Object.keys(row).filter((key) => columnOf(table, key));
+    const values = columns.map((key) => this.bind(this.codec.encode(columnOf(table, key) as ColumnDef, row[key])));
     return `INSERT INTO ${quoteIdentifier(table.name)} (${columns.map(quoteIdentifier).join(', ')}) VALUES (${values.join(', ')}) RETURNING *`;
   }
 
   update(table: TableDef, filters: readonly Filter[], patch: Row): string {
-    const columns = Object.keys(patch).filter((key) => table.columns[key]);
-    const sets = columns.map((key) => `${quoteIdentifier(key)} = ${this.bind(this.codec.encode(table.columns[key] as ColumnDef, patch[key]))}`);
+    const columns = Object.keys(patch).filter((key) => columnOf(table, key));
+    const sets = columns.map((key) => `${quoteIdentifier(key)} = ${this.bind(this.codec.encode(columnOf(table, key) as ColumnDef, patch[key]))}`);
     return `UPDATE ${quoteIdentifier(table.name)} SET ${sets.join(', ')}${this.where(table, filters)} RETURNING *`;
   }
 
@@ -123,7 +124,7 @@ export function quoteIdentifier(name: string): string {
 export function decodeRow(table: TableDef, codec: Codec, raw: Record<string, unknown>): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(raw)) {
-    const column = table.columns[key];
+    const column = columnOf(table, key);
     row[key] = column ? codec.decode(column, value) : value;
   }
   return row;

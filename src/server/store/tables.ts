@@ -161,6 +161,14 @@ export function tableDef(name: TableName): TableDef {
   return TABLES[name] as TableDef;
 }
 
+/**
+ * A column of a table, or undefined. An own-property check: a name like `constructor`
+ * or `__proto__` must not find Object.prototype's members and reach SQL as a column.
+ */
+export function columnOf(table: TableDef, name: string): ColumnDef | undefined {
+  return Object.hasOwn(table.columns, name) ? table.columns[name] : undefined;
+}
+
 /** A row as the domain sees it: booleans, numbers, ISO strings, parsed JSON. */
 export type Row = Record<string, unknown>;
 
@@ -169,7 +177,7 @@ export function publicRow(table: TableName, row: Row): Row {
   const columns = tableDef(table).columns;
   const result: Row = {};
   for (const [key, value] of Object.entries(row)) {
-    if (!columns[key]?.internal) result[key] = value;
+    if (!(Object.hasOwn(columns, key) && columns[key]?.internal)) result[key] = value;
   }
   return result;
 }
