@@ -21,7 +21,7 @@ try {
     format: 'esm',
     platform: 'node',
     target: 'node24',
-    minify: true,
+    minify: process.env.ZTNA_BUILD_MINIFY !== '0', // ZTNA_BUILD_MINIFY=0 keeps names for profiling
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',

@@ -32,6 +32,12 @@ export class Effects {
   private readonly events: Array<{ orgId: string; event: RealtimeEvent }> = [];
   private readonly auditLines: Array<Record<string, unknown>> = [];
   private readonly counters: Array<() => void> = [];
+  /** Orgs whose peer lists changed; their peers_version is bumped once, before COMMIT. */
+  readonly peerListsChanged = new Set<string>();
+
+  peersChanged(orgId: string): void {
+    this.peerListsChanged.add(orgId);
+  }
 
   emit(orgId: string, event: RealtimeEvent): void {
     this.events.push({ orgId, event });
@@ -55,7 +61,13 @@ export class Effects {
 /** Runs `work` in one transaction and releases its effects only after it commits. */
 export async function inTransaction<T>(context: DomainContext, work: (tx: Store, effects: Effects) => Promise<T>): Promise<T> {
   const effects = new Effects();
-  const result = await context.store.transaction((tx) => work(tx, effects));
+  const result = await context.store.transaction(async (tx) => {
+    const value = await work(tx, effects);
+    // One bump per org per transaction, however many machines changed (re-evaluation of
+    // 100k machines bumps once).
+    for (const orgId of effects.peerListsChanged) await tx.bumpPeersVersion(orgId);
+    return value;
+  });
   effects.release(context);
   return result;
 }

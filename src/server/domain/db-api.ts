@@ -448,7 +448,7 @@ export async function deleteRows(context: DomainContext, table: ApiTable, orgId:
   const deleted = await inTransaction(context, async (tx: Store, effects) => {
     const rows = await tx.remove(table, where);
     if (table === 'machines' && rows.length > 0) {
-      await tx.bumpPeersVersion(orgId);
+      effects.peersChanged(orgId);
       for (const row of rows) {
         await writeAudit(tx, effects, { orgId, event: 'machine.deleted', machineId: String(row.id), actor, details: { hostname: row.hostname }, at: now });
         effects.emit(orgId, { table: 'machines', type: 'DELETE', data: { id: row.id } });

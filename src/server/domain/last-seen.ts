@@ -5,7 +5,6 @@
  * reads of `machines`, and at shutdown). Status changes are never buffered.
  */
 import type { Store } from '../store/store.ts';
-import { eq } from '../store/query.ts';
 
 export class LastSeenBuffer {
   private pending = new Map<string, string>();
@@ -32,12 +31,7 @@ export class LastSeenBuffer {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await store.transaction(async (tx) => {
-        for (const [id, lastSeen] of batch) {
-          // Never move last_seen backwards (a newer value may have been written directly).
-          await tx.update('machines', [eq('id', id), { column: 'last_seen', op: 'lt', value: lastSeen }], { last_seen: lastSeen });
-        }
-      });
+      await store.recordLastSeen([...batch]);
     } catch (error) {
       // Keep what could not be written; newer values recorded meanwhile win.
       for (const [id, lastSeen] of batch) if (!this.pending.has(id)) this.pending.set(id, lastSeen);

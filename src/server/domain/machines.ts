@@ -81,17 +81,20 @@ export async function registerMachine(context: DomainContext, request: RegisterR
       details: { hostname: row.hostname, os: row.os, auth_key_id: key.id },
       at: now,
     });
-    await tx.bumpPeersVersion(orgId);
+    effects.peersChanged(orgId);
     effects.emit(orgId, { table: 'machines', type: 'INSERT', data: publicRow('machines', row) });
     return row;
   });
   return { machine_id: String(machine.id), node_key: node.key, status: 'online', ...agentIntervals(settings) };
 }
 
+/** What agent routes need of the authenticated machine (not the JSON tags, not timestamps). */
+const AUTH_COLUMNS = ['id', 'org_id', 'hostname', 'os_version', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt', 'risk_score', 'node_key_hash'];
+
 /** The machine a node key belongs to; 401 for anything else. Constant-time comparison. */
 export async function authenticateMachine(context: DomainContext, nodeKey: unknown): Promise<Row> {
   const id = keyId('node', nodeKey);
-  const machine = id === null ? null : await context.store.selectOne('machines', [eq('node_key_id', id)]);
+  const machine = id === null ? null : (await context.store.select('machines', { columns: AUTH_COLUMNS, filters: [eq('node_key_id', id)], limit: 1 }))[0];
   if (!machine || !keyMatches(String(nodeKey), String(machine.node_key_hash))) throw unauthorized('unknown node key');
   return machine;
 }
@@ -117,11 +120,15 @@ export async function heartbeat(context: DomainContext, peers: PeerLists, machin
   const settings = await loadSettings(context.store, orgId);
   const version = await peers.version(context.store, orgId);
   const quarantined = current.status === 'quarantined';
-  const pending = await context.store.select('agent_commands', {
-    columns: ['id', 'command', 'expires_at'],
-    filters: [eq('machine_id', current.id), eq('status', 'pending'), { column: 'expires_at', op: 'gt', value: now.toISOString() }],
-    order: [{ column: 'created_at', descending: false }],
-  });
+  // Expiry is filtered here rather than in SQL so that the query is the same on every
+  // heartbeat (and so served from the store's read cache).
+  const pending = (
+    await context.store.select('agent_commands', {
+      columns: ['id', 'command', 'expires_at'],
+      filters: [eq('org_id', orgId), eq('machine_id', current.id), eq('status', 'pending')],
+      order: [{ column: 'created_at', descending: false }],
+    })
+  ).filter((command) => Date.parse(String(command.expires_at)) > now.getTime());
   const base = {
     status: String(current.status),
     quarantined,

@@ -134,8 +134,8 @@ export async function applyEnforcement(
 }
 
 /** A machine's status changed: its peers' lists change, and realtime subscribers hear of it. */
-export async function statusChanged(tx: Store, effects: Effects, machine: Row): Promise<void> {
-  await tx.bumpPeersVersion(String(machine.org_id));
+export async function statusChanged(_tx: Store, effects: Effects, machine: Row): Promise<void> {
+  effects.peersChanged(String(machine.org_id));
   effects.emit(String(machine.org_id), { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
 }
 

@@ -55,7 +55,7 @@ async function markOffline(context: DomainContext, settings: OrgSettings, now: D
       { status: 'offline' },
     );
     if (silent.length > 0) {
-      await tx.bumpPeersVersion(settings.org_id);
+      effects.peersChanged(settings.org_id);
       for (const machine of silent) effects.emit(settings.org_id, { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
     }
     return silent.length;

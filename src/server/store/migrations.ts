@@ -139,6 +139,15 @@ CREATE TABLE acl_rules (
 CREATE INDEX acl_rules_org_priority ON acl_rules(org_id, priority);
 `,
   },
+  {
+    version: 2,
+    name: 'indexes for the sweeper',
+    sql: `
+DROP INDEX machines_org_status;
+CREATE INDEX machines_org_status_last_seen ON machines(org_id, status, last_seen);
+CREATE INDEX posture_reports_org_reported ON posture_reports(org_id, reported_at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

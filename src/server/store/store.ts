@@ -25,6 +25,8 @@ export interface Store {
   remove(table: TableName, filters: readonly Filter[]): Promise<Row[]>;
   /** Adds one to the org's peers_version and returns the new value. */
   bumpPeersVersion(orgId: string): Promise<number>;
+  /** Writes buffered heartbeat times, never moving a machine's last_seen backwards. */
+  recordLastSeen(entries: ReadonlyArray<readonly [machineId: string, lastSeen: string]>): Promise<void>;
   /** Runs `work` in one transaction; inside it, use only the `tx` handed to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
