@@ -32,7 +32,7 @@ export interface AuditEntry {
 }
 
 export async function writeAudit(tx: Store, effects: Effects, entry: AuditEntry): Promise<Row> {
-  const row = await tx.insert('audit_log', {
+  const row = await tx.insertKnown('audit_log', {
     id: randomUUID(),
     org_id: entry.orgId,
     event: entry.event,

@@ -262,14 +262,14 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
       counts.evaluated += 1;
       const verdict = currentVerdict(report, view, now);
       if (report.compliant !== verdict.compliant || JSON.stringify(report.violations) !== JSON.stringify(verdict.violations) || report.mode !== 'enforce') {
-        await tx.update('posture_reports', [eq('id', report.id)], { compliant: verdict.compliant, violations: verdict.violations, mode: 'enforce' });
+        await tx.updateCount('posture_reports', [eq('id', report.id)], { compliant: verdict.compliant, violations: verdict.violations, mode: 'enforce' });
       }
       const before = machine.status;
       const after = await applyEnforcement(context, tx, effects, machine, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
       if (before !== 'quarantined' && after.status === 'quarantined') counts.quarantined += 1;
       if (before === 'quarantined' && after.status !== 'quarantined') counts.released += 1;
       const risk = riskScore(verdict.violations, after.status === 'quarantined');
-      if (risk !== after.risk_score && before === after.status) await tx.update('machines', [eq('id', machine.id)], { risk_score: risk });
+      if (risk !== after.risk_score && before === after.status) await tx.updateCount('machines', [eq('id', machine.id)], { risk_score: risk });
     }
     return counts;
   });

@@ -21,6 +21,13 @@ export interface Store {
   insert(table: TableName, row: Row): Promise<Row>;
   /** Updates the rows matching `filters`; returns the rows as they are after the update. */
   update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]>;
+  /**
+   * Inserts a fully specified row (no column defaults) without reading it back; returns
+   * the row as given. For hot writes whose row the caller already has (audit events).
+   */
+  insertKnown(table: TableName, row: Row): Promise<Row>;
+  /** Like `update`, but returns only how many rows changed (no read-back). */
+  updateCount(table: TableName, filters: readonly Filter[], patch: Row): Promise<number>;
   /** Deletes the rows matching `filters`; returns them. */
   remove(table: TableName, filters: readonly Filter[]): Promise<Row[]>;
   /** Adds one to the org's peers_version and returns the new value. */

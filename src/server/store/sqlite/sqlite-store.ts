@@ -82,6 +82,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+  // The default 2 MB page cache holds a few thousand machines; 100k machines with their
+  // reports need tens of MB, or every statement goes back to the OS for pages.
+  db.exec('PRAGMA cache_size = -65536');
+  db.exec('PRAGMA mmap_size = 268435456');
+  db.exec('PRAGMA temp_store = MEMORY');
   migrate(db, options.migrate ?? true);
   return new SqliteStore(db, { statements: new Map(), queue: Promise.resolve(), closed: false, readCache: new Map() }, false);
 }
@@ -205,6 +210,31 @@ class SqliteStore implements Store {
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.insert(def, row);
     return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
+  }
+
+  async insertKnown(table: TableName, row: Row): Promise<Row> {
+    this.invalidate(table);
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.insert(tableDef(table), row, false);
+    this.runStatement(sql, builder.params);
+    return row;
+  }
+
+  async updateCount(table: TableName, filters: readonly Filter[], patch: Row): Promise<number> {
+    if (Object.keys(patch).length === 0) return 0;
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.update(tableDef(table), filters, patch, false);
+    const changes = Number(this.runStatement(sql, builder.params).changes);
+    if (changes > 0) this.invalidate(table);
+    return changes;
+  }
+
+  private runStatement(sql: string, params: unknown[]) {
+    try {
+      return this.prepared(sql).run(...(params as never[]));
+    } catch (error) {
+      throw translateError(error);
+    }
   }
 
   async update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]> {
