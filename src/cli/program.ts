@@ -91,6 +91,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
       let result: PostureResult;
       try {
         result = await postureStatus({
+          local: options.local === true,
           ...(options.policy ? { policyPath: options.policy } : {}),
           ...(indicator.onSignal ? { onSignal: indicator.onSignal } : {}),
         });
@@ -125,6 +126,112 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         indicator.done();
       }
       outcome.exitCode = await emitPosture(result, options.json === true, io);
+    });
+
+  program
+    .command('up')
+    .description('enroll this device with a ztna server and send its first posture report')
+    .requiredOption('--server <url>', 'server URL (https://…; plain http only to localhost)')
+    .option('--auth-key <key>', 'auth key from the admin (or set ZTNA_AUTH_KEY)')
+    .option('--hostname <name>', 'name to enroll under (default: this machine\'s hostname)')
+    .option('--json', 'print the enrollment result as JSON')
+    .addHelpText('after', '\nThe node key is stored in the config directory with mode 0600 (ZTNA_CONFIG_DIR moves it).\n\nExample:\n  ZTNA_AUTH_KEY=ztna_auth_… ztna up --server https://ztna.example.com')
+    .exitOverride()
+    .action(async (options: { server: string; authKey?: string; hostname?: string; json?: boolean }) => {
+      const { up } = await import('./commands/connection.ts');
+      const result = await up({ server: options.server, ...(options.authKey ? { authKey: options.authKey } : {}), ...(options.hostname ? { hostname: options.hostname } : {}) });
+      if (options.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        const color = await io.color(false);
+        io.stdout(`enrolled ${result.hostname} with ${result.server_url} as machine ${result.machine_id}\n`);
+        io.stdout(`posture: ${result.compliant ? color.green('COMPLIANT') : color.red('NON-COMPLIANT')}${result.violations.length ? ` (${result.violations.join(', ')})` : ''}, mode ${result.mode}, status ${result.quarantined ? color.red('quarantined') : result.status}\n`);
+        io.stdout('run `ztna daemon` (or `ztna service install`) to keep reporting\n');
+      }
+    });
+
+  program
+    .command('down')
+    .description('disconnect: forget this device\'s enrollment and node key')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (options: { json?: boolean }) => {
+      const { down } = await import('./commands/connection.ts');
+      const result = await down();
+      if (options.json) io.stdout(`${JSON.stringify(result)}\n`);
+      else io.stdout(result.was_enrolled ? `forgot the enrollment in ${result.config_dir}\n` : 'this device was not enrolled\n');
+    });
+
+  program
+    .command('status')
+    .description('enrollment, server, machine status and agent state (CONNECTED, QUARANTINE, COMPLIANT, DISCONNECTED)')
+    .option('--json', 'print the status as JSON')
+    .exitOverride()
+    .action(async (options: { json?: boolean }) => {
+      const { status } = await import('./commands/connection.ts');
+      const result = await status();
+      if (options.json) {
+        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const color = await io.color(false);
+      const stateColor = result.agent_state === 'QUARANTINE' ? color.red : result.agent_state === 'DISCONNECTED' ? color.yellow : color.green;
+      const rows: Array<[string, string]> = [
+        ['Enrolled:', result.enrolled ? 'yes' : 'no (run `ztna up --server URL --auth-key KEY`)'],
+        ['Server:', result.server_url ?? '-'],
+        ['Machine ID:', result.machine_id ?? '-'],
+        ['Machine Status:', result.machine_status ?? '-'],
+        ['Agent State:', stateColor(result.agent_state)],
+        ['Daemon:', result.daemon],
+        ['Last Heartbeat:', result.last_heartbeat ?? '-'],
+        ['Last Report:', result.last_report ?? '-'],
+      ];
+      if (result.violations.length > 0) rows.push(['Violations:', result.violations.join(', ')]);
+      if (result.server_reachable === false) rows.push(['Server:', color.yellow('unreachable (the last known state is kept)')]);
+      io.stdout(`${rows.map(([label, value]) => `${label.padEnd(19)}${value}`).join('\n')}\n`);
+      if (result.agent_state === 'QUARANTINE') io.stdout('\nThis device is quarantined: fix the violations (`ztna posture status` explains each), then it is released automatically.\n');
+    });
+
+  program
+    .command('peers')
+    .description('the machines this device may reach (none while quarantined)')
+    .option('--json', 'print {"quarantined", "peers"} as JSON')
+    .exitOverride()
+    .action(async (options: { json?: boolean }) => {
+      const { peers } = await import('./commands/connection.ts');
+      const result = await peers();
+      if (options.json) {
+        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      if (result.quarantined) {
+        io.stdout('this device is quarantined: it has no peers until it is compliant again\n');
+        return;
+      }
+      if (result.peers.length === 0) {
+        io.stdout('no peers\n');
+        return;
+      }
+      for (const peer of result.peers) io.stdout(`${peer.hostname.padEnd(24)} ${peer.id}  ${(peer.os ?? '-').padEnd(8)} ${peer.online ? 'online' : 'offline'}${peer.tags.length ? `  ${peer.tags.join(',')}` : ''}\n`);
+    });
+
+  program
+    .command('daemon')
+    .description('run the agent in the foreground (what a service manager starts): heartbeats, reports, quarantine polling')
+    .option('--local-check-interval <seconds>', 're-collect local posture this often and report at once on a change', '15')
+    .exitOverride()
+    .action(async (options: { localCheckInterval: string }) => {
+      const seconds = Number(options.localCheckInterval);
+      if (!Number.isFinite(seconds) || seconds < 1 || seconds > 86_400) {
+        const { ZtnaError } = await import('../shared/errors.ts');
+        throw new ZtnaError('usage', '--local-check-interval: seconds between 1 and 86400');
+      }
+      const { startDaemon } = await import('./commands/daemon.ts');
+      const daemon = await startDaemon({ localCheckSeconds: seconds });
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve());
+      });
+      await daemon.stop();
     });
 
   return program;

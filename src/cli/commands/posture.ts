@@ -41,11 +41,26 @@ export async function loadReport(path: string): Promise<PostureReport> {
 
 export interface PostureStatusOptions extends LocalCollectOptions {
   readonly policyPath?: string;
+  /** Evaluate locally even when enrolled. */
+  readonly local?: boolean;
 }
 
 export async function postureStatus(options: PostureStatusOptions): Promise<PostureResult> {
   // Load the policy first: a bad policy file should fail fast, before collecting anything.
   const policies = options.policyPath ? await loadPolicies(options.policyPath) : [DEFAULT_POLICY];
+  if (!options.local && !options.policyPath) {
+    // Enrolled: the server's verdict is the one that counts (this also forces a report).
+    const { readEnrollment } = await import('../../agent/enrollment.ts');
+    const { configDir } = await import('../../agent/paths.ts');
+    if (await readEnrollment(configDir())) {
+      const { reportToServer } = await import('./connection.ts');
+      const report = await collectLocalReport(options);
+      const verdict = await reportToServer(report);
+      if (verdict) {
+        return { report, compliant: verdict.compliant, violations: [...verdict.violations], quarantined: verdict.quarantined, mode: verdict.mode, source: 'server', policy: 'the server\'s' };
+      }
+    }
+  }
   const report = await collectLocalReport(options);
   const verdict = evaluatePosture(report, policies);
   return { report, ...verdict, source: 'local', policy: options.policyPath ?? 'built-in default' };

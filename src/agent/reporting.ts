@@ -1,0 +1,54 @@
+/**
+ * Talking to the server as this device: the report body (signals plus extras, evidence
+ * trimmed to fit the server's 64 KiB limit), the heartbeat, and the answers' shapes.
+ */
+import type { PostureReport } from '../shared/posture.ts';
+import type { ControlClient } from './control-client.ts';
+import type { Enrollment } from './enrollment.ts';
+import type { HeartbeatResult, ReportResult } from './state-machine.ts';
+
+export interface Peer {
+  id: string;
+  hostname: string;
+  os: string | null;
+  tags: string[];
+  online: boolean;
+  last_seen: string | null;
+}
+
+export interface HeartbeatResponse extends HeartbeatResult {
+  mode: string;
+  peers?: Peer[];
+  peers_unchanged?: boolean;
+  pending_commands: Array<{ id: string; command: string; expires_at: string }>;
+}
+
+const MAX_BODY_BYTES = 60 * 1024;
+
+/** The report body; if the evidence would make it too large, observations are dropped first. */
+export function reportBody(enrollment: Enrollment, report: PostureReport): Record<string, unknown> {
+  const body: Record<string, unknown> = { node_key: enrollment.node_key, ...report };
+  if (Buffer.byteLength(JSON.stringify(body)) <= MAX_BODY_BYTES) return body;
+  const evidence = Object.fromEntries(
+    Object.entries(report.evidence ?? {}).map(([key, value]) => [key, { ...(value as object), observations: [] }]),
+  );
+  const trimmed = { ...body, evidence };
+  return Buffer.byteLength(JSON.stringify(trimmed)) <= MAX_BODY_BYTES ? trimmed : { ...body, evidence: undefined };
+}
+
+export function sendReport(client: ControlClient, enrollment: Enrollment, report: PostureReport): Promise<ReportResult> {
+  return client.post<ReportResult>('/api/posture-report', reportBody(enrollment, report));
+}
+
+export function sendHeartbeat(client: ControlClient, enrollment: Enrollment, agentVersion: string, peersVersion?: number | null): Promise<HeartbeatResponse> {
+  return client.post<HeartbeatResponse>('/api/machine-heartbeat', {
+    node_key: enrollment.node_key,
+    agent_version: agentVersion,
+    ...(peersVersion === null || peersVersion === undefined ? {} : { peers_version: peersVersion }),
+  });
+}
+
+/** The five signals, to tell whether a local re-collection changed anything. */
+export function signalFingerprint(report: PostureReport): string {
+  return JSON.stringify([report.os_version, report.disk_encrypted, report.firewall_enabled, report.antivirus_enabled, report.patch_age_days]);
+}

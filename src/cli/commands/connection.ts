@@ -1,0 +1,180 @@
+/**
+ * `ztna up`, `ztna down`, `ztna status`, `ztna peers` (SPEC section 5). Each returns data;
+ * rendering and exit codes happen in program.ts / entry.ts.
+ *
+ * `status` prefers what the running daemon persisted (its state file is fresh and its
+ * process alive); otherwise it asks the server itself with one heartbeat. The local
+ * socket API of the daemon is not built yet (issue 4, open), so `peers` always asks the
+ * server directly.
+ */
+import { collectLocalReport } from '../../agent/local-posture.ts';
+import { ServerRejected, ServerUnreachable, createControlClient, validateServerUrl } from '../../agent/control-client.ts';
+import type { Enrollment } from '../../agent/enrollment.ts';
+import { forgetEnrollment, readEnrollment, readState, writeEnrollment } from '../../agent/enrollment.ts';
+import { configDir } from '../../agent/paths.ts';
+import type { HeartbeatResponse, Peer } from '../../agent/reporting.ts';
+import { sendHeartbeat, sendReport } from '../../agent/reporting.ts';
+import type { AgentStateName } from '../../agent/state-machine.ts';
+import { ZtnaError } from '../../shared/errors.ts';
+import { AGENT_VERSION } from '../../version.ts';
+
+async function requireEnrollment(): Promise<Enrollment> {
+  const enrollment = await readEnrollment(configDir());
+  if (!enrollment) throw new ZtnaError('usage', 'this device is not enrolled: run `ztna up --server URL --auth-key KEY` first');
+  return enrollment;
+}
+
+function explain(error: unknown, serverUrl: string): never {
+  if (error instanceof ServerRejected && error.status === 401) {
+    throw new ZtnaError('runtime', `${serverUrl} does not know this device any more (node key rejected): run \`ztna down\` then \`ztna up\` again`);
+  }
+  if (error instanceof ServerUnreachable) throw new ZtnaError('runtime', `${error.message}; is the server running? check the URL with \`ztna status\``);
+  throw error;
+}
+
+export interface UpResult {
+  readonly machine_id: string;
+  readonly server_url: string;
+  readonly hostname: string;
+  readonly status: string;
+  readonly compliant: boolean;
+  readonly violations: readonly string[];
+  readonly quarantined: boolean;
+  readonly mode: string;
+}
+
+export async function up(options: { server: string; authKey?: string; hostname?: string }): Promise<UpResult> {
+  const dir = configDir();
+  const existing = await readEnrollment(dir);
+  if (existing) throw new ZtnaError('usage', `already enrolled with ${existing.server_url} as machine ${existing.machine_id}; run \`ztna down\` first to enroll again`);
+  const serverUrl = validateServerUrl(options.server);
+  const authKey = options.authKey ?? process.env.ZTNA_AUTH_KEY;
+  if (!authKey) throw new ZtnaError('usage', '--auth-key is required (or set ZTNA_AUTH_KEY, which keeps it out of the shell history)');
+  const report = await collectLocalReport();
+  const hostname = options.hostname ?? report.hostname ?? 'unknown';
+  const client = await createControlClient(serverUrl);
+  try {
+    let registered: { machine_id: string; node_key: string };
+    try {
+      registered = await client.post('/api/register', {
+        auth_key: authKey,
+        hostname,
+        os: report.platform,
+        os_version: report.os_version,
+        arch: report.arch,
+        agent_version: AGENT_VERSION,
+      });
+    } catch (error) {
+      if (error instanceof ServerRejected) throw new ZtnaError('runtime', `the server refused the enrollment: ${error.message.replace(/^.*refused \/api\/register: /, '')}`);
+      return explain(error, serverUrl);
+    }
+    const enrollment: Enrollment = { server_url: serverUrl, machine_id: registered.machine_id, node_key: registered.node_key, hostname, enrolled_at: new Date().toISOString() };
+    await writeEnrollment(dir, enrollment);
+    const verdict = await sendReport(client, enrollment, report).catch((error: unknown) => explain(error, serverUrl));
+    return { machine_id: enrollment.machine_id, server_url: serverUrl, hostname, status: verdict.status, compliant: verdict.compliant, violations: verdict.violations, quarantined: verdict.quarantined, mode: verdict.mode };
+  } finally {
+    await client.close();
+  }
+}
+
+export async function down(): Promise<{ was_enrolled: boolean; config_dir: string }> {
+  const dir = configDir();
+  return { was_enrolled: await forgetEnrollment(dir), config_dir: dir };
+}
+
+export interface StatusResult {
+  readonly enrolled: boolean;
+  readonly server_url: string | null;
+  readonly machine_id: string | null;
+  readonly hostname: string | null;
+  readonly machine_status: string | null;
+  readonly agent_state: AgentStateName;
+  readonly daemon: 'running' | 'not running';
+  readonly server_reachable: boolean | null;
+  readonly last_heartbeat: string | null;
+  readonly last_report: string | null;
+  readonly compliant: boolean | null;
+  readonly violations: readonly string[];
+  readonly mode: string | null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function status(): Promise<StatusResult> {
+  const dir = configDir();
+  const enrollment = await readEnrollment(dir);
+  const none = { server_url: null, machine_id: null, hostname: null, machine_status: null, server_reachable: null, last_heartbeat: null, last_report: null, compliant: null, violations: [], mode: null };
+  if (!enrollment) return { enrolled: false, agent_state: 'DISCONNECTED', daemon: 'not running', ...none };
+  const base = { enrolled: true, server_url: enrollment.server_url, machine_id: enrollment.machine_id, hostname: enrollment.hostname };
+  const persisted = await readState(dir).catch(() => null);
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  if (persisted && processAlive(persisted.pid) && Date.now() - Date.parse(persisted.updated_at) < Math.max(3 * persisted.machine.intervals.heartbeatMs, 10_000)) {
+    const m = persisted.machine;
+    return {
+      ...base,
+      machine_status: m.serverStatus,
+      agent_state: m.state,
+      daemon: 'running',
+      server_reachable: m.serverReachable,
+      last_heartbeat: iso(m.lastHeartbeatAt),
+      last_report: iso(m.lastReportAt),
+      compliant: m.lastVerdict?.compliant ?? null,
+      violations: m.lastVerdict?.violations ?? [],
+      mode: m.lastVerdict?.mode ?? null,
+    };
+  }
+  // No daemon: ask the server now.
+  const client = await createControlClient(enrollment.server_url);
+  try {
+    const beat = await sendHeartbeat(client, enrollment, AGENT_VERSION);
+    return {
+      ...base,
+      machine_status: beat.status,
+      agent_state: beat.quarantined ? 'QUARANTINE' : 'CONNECTED',
+      daemon: 'not running',
+      server_reachable: true,
+      last_heartbeat: new Date().toISOString(),
+      last_report: null,
+      compliant: null,
+      violations: [],
+      mode: beat.mode,
+    };
+  } catch (error) {
+    if (error instanceof ServerUnreachable) {
+      return { ...none, ...base, agent_state: 'DISCONNECTED', daemon: 'not running', server_reachable: false };
+    }
+    return explain(error, enrollment.server_url);
+  } finally {
+    await client.close();
+  }
+}
+
+export async function peers(): Promise<{ quarantined: boolean; peers: Peer[] }> {
+  const enrollment = await requireEnrollment();
+  const client = await createControlClient(enrollment.server_url);
+  try {
+    const beat: HeartbeatResponse = await sendHeartbeat(client, enrollment, AGENT_VERSION).catch((error: unknown) => explain(error, enrollment.server_url));
+    return { quarantined: beat.quarantined, peers: beat.quarantined ? [] : (beat.peers ?? []) };
+  } finally {
+    await client.close();
+  }
+}
+
+/** For `ztna posture status` when enrolled: send the report and return the server's verdict. */
+export async function reportToServer(report: Awaited<ReturnType<typeof collectLocalReport>>) {
+  const enrollment = await readEnrollment(configDir());
+  if (!enrollment) return null;
+  const client = await createControlClient(enrollment.server_url);
+  try {
+    return await sendReport(client, enrollment, report).catch((error: unknown) => explain(error, enrollment.server_url));
+  } finally {
+    await client.close();
+  }
+}
