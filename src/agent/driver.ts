@@ -11,7 +11,7 @@ import type { ControlClient } from './control-client.ts';
 import type { Enrollment } from './enrollment.ts';
 import type { HeartbeatResponse } from './reporting.ts';
 import { sendHeartbeat, sendReport, signalFingerprint } from './reporting.ts';
-import type { AgentEffect, AgentEvent, AgentMachine, TimerName } from './state-machine.ts';
+import type { AgentEffect, AgentEvent, AgentMachine, ReportResult, TimerName } from './state-machine.ts';
 import { transition } from './state-machine.ts';
 
 export interface DriverClock {
@@ -50,6 +50,9 @@ export class AgentDriver {
   private stopped = false;
   private persisting: Promise<void> = Promise.resolve();
   private readonly pending = new Set<Promise<unknown>>();
+  /** The full peer list as of the last heartbeat that carried one (empty while quarantined). */
+  private peerList: HeartbeatResponse['peers'] = [];
+  private pendingCommands: HeartbeatResponse['pending_commands'] = [];
 
   constructor(options: DriverOptions) {
     this.options = options;
@@ -58,6 +61,29 @@ export class AgentDriver {
 
   get state(): AgentMachine {
     return this.machine;
+  }
+
+  get peers(): NonNullable<HeartbeatResponse['peers']> {
+    return this.machine.state === 'QUARANTINE' ? [] : (this.peerList ?? []);
+  }
+
+  get commands(): HeartbeatResponse['pending_commands'] {
+    return this.pendingCommands;
+  }
+
+  /** Collects and reports now (`ztna posture status` through the daemon); returns both. */
+  async reportNow(): Promise<{ report: PostureReport; response: ReportResult }> {
+    const { client, enrollment, clock, collect } = this.options;
+    const report = await collect();
+    try {
+      const response = await sendReport(client, enrollment, report);
+      this.lastSentFingerprint = signalFingerprint(report);
+      this.dispatch({ type: 'REPORT_OK', at: clock.now(), response });
+      return { report, response };
+    } catch (error) {
+      this.failed('report', error);
+      throw error;
+    }
   }
 
   start(): void {
@@ -131,6 +157,9 @@ export class AgentDriver {
       sendHeartbeat(client, enrollment, agentVersion, fullPeers ? null : this.machine.peersVersion)
         .then((response) => {
           this.inFlight.delete('heartbeat');
+          if (response.peers) this.peerList = response.peers;
+          if (response.quarantined) this.peerList = [];
+          this.pendingCommands = response.pending_commands ?? [];
           this.options.onHeartbeat?.(response);
           this.dispatch({ type: 'HEARTBEAT_OK', at: clock.now(), response });
         })

@@ -86,6 +86,12 @@ describe.runIf(process.platform === 'linux')('agent and server, end to end', () 
       return Date.parse(row.last_seen) > firstSeen + 1_500 && row.status === 'quarantined' ? row : undefined;
     });
     expect(JSON.parse((await runner.run('ztna', ['status', '--json'])).stdout)).toMatchObject({ agent_state: 'QUARANTINE', daemon: 'running' });
+    // The CLI now asks the daemon over its local socket (owner-only).
+    expect(statSync(join(agentDir, 'ztna.sock')).mode & 0o777).toBe(0o600);
+    const viaDaemon = await runner.run('ztna', ['posture', 'status', '--json']);
+    expect(viaDaemon.exitCode).toBe(1);
+    expect(JSON.parse(viaDaemon.stdout)).toMatchObject({ source: 'server', quarantined: true });
+    expect(JSON.parse((await runner.run('ztna', ['peers', '--json'])).stdout)).toEqual({ quarantined: true, peers: [] });
 
     // The admin relaxes the policy: released at once on the server; the daemon follows.
     const relaxedAt = Date.now();

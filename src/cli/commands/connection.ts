@@ -2,19 +2,19 @@
  * `ztna up`, `ztna down`, `ztna status`, `ztna peers` (SPEC section 5). Each returns data;
  * rendering and exit codes happen in program.ts / entry.ts.
  *
- * `status` prefers what the running daemon persisted (its state file is fresh and its
- * process alive); otherwise it asks the server itself with one heartbeat. The local
- * socket API of the daemon is not built yet (issue 4, open), so `peers` always asks the
- * server directly.
+ * `status`, `peers` and (in posture.ts) `posture status` ask the running daemon over its
+ * local socket first (local-api.ts); when no daemon runs they do the work themselves
+ * with one heartbeat or report.
  */
 import { collectLocalReport } from '../../agent/local-posture.ts';
 import { ServerRejected, ServerUnreachable, createControlClient, validateServerUrl } from '../../agent/control-client.ts';
 import type { Enrollment } from '../../agent/enrollment.ts';
-import { forgetEnrollment, readEnrollment, readState, writeEnrollment } from '../../agent/enrollment.ts';
+import { forgetEnrollment, readEnrollment, writeEnrollment } from '../../agent/enrollment.ts';
+import { askDaemon, localSocketPath } from '../../agent/local-api.ts';
 import { configDir } from '../../agent/paths.ts';
 import type { HeartbeatResponse, Peer } from '../../agent/reporting.ts';
 import { sendHeartbeat, sendReport } from '../../agent/reporting.ts';
-import type { AgentStateName } from '../../agent/state-machine.ts';
+import type { AgentMachine, AgentStateName, ReportResult } from '../../agent/state-machine.ts';
 import { ZtnaError } from '../../shared/errors.ts';
 import { AGENT_VERSION } from '../../version.ts';
 
@@ -98,25 +98,16 @@ export interface StatusResult {
   readonly mode: string | null;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function status(): Promise<StatusResult> {
   const dir = configDir();
   const enrollment = await readEnrollment(dir);
   const none = { server_url: null, machine_id: null, hostname: null, machine_status: null, server_reachable: null, last_heartbeat: null, last_report: null, compliant: null, violations: [], mode: null };
   if (!enrollment) return { enrolled: false, agent_state: 'DISCONNECTED', daemon: 'not running', ...none };
   const base = { enrolled: true, server_url: enrollment.server_url, machine_id: enrollment.machine_id, hostname: enrollment.hostname };
-  const persisted = await readState(dir).catch(() => null);
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  if (persisted && processAlive(persisted.pid) && Date.now() - Date.parse(persisted.updated_at) < Math.max(3 * persisted.machine.intervals.heartbeatMs, 10_000)) {
-    const m = persisted.machine;
+  const fromDaemon = await askDaemon<{ machine: AgentMachine }>(localSocketPath(dir), 'GET', '/v1/status', 5_000);
+  if (fromDaemon) {
+    const m = fromDaemon.machine;
     return {
       ...base,
       machine_status: m.serverStatus,
@@ -158,6 +149,8 @@ export async function status(): Promise<StatusResult> {
 
 export async function peers(): Promise<{ quarantined: boolean; peers: Peer[] }> {
   const enrollment = await requireEnrollment();
+  const fromDaemon = await askDaemon<{ quarantined: boolean; peers: Peer[] }>(localSocketPath(configDir()), 'GET', '/v1/peers', 5_000);
+  if (fromDaemon) return fromDaemon;
   const client = await createControlClient(enrollment.server_url);
   try {
     const beat: HeartbeatResponse = await sendHeartbeat(client, enrollment, AGENT_VERSION).catch((error: unknown) => explain(error, enrollment.server_url));
@@ -165,6 +158,11 @@ export async function peers(): Promise<{ quarantined: boolean; peers: Peer[] }> 
   } finally {
     await client.close();
   }
+}
+
+/** Through the daemon when it runs: it collects, reports and updates its state machine. */
+export async function reportThroughDaemon(): Promise<{ report: Awaited<ReturnType<typeof collectLocalReport>> } & ReportResult | null> {
+  return askDaemon(localSocketPath(configDir()), 'POST', '/v1/posture');
 }
 
 /** For `ztna posture status` when enrolled: send the report and return the server's verdict. */

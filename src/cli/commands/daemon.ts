@@ -7,6 +7,7 @@ import { hostname as osHostname } from 'node:os';
 import { AgentDriver } from '../../agent/driver.ts';
 import { createControlClient } from '../../agent/control-client.ts';
 import { readEnrollment, readState, writeState } from '../../agent/enrollment.ts';
+import { localSocketPath, serveLocalApi } from '../../agent/local-api.ts';
 import { collectLocalReport } from '../../agent/local-posture.ts';
 import { configDir } from '../../agent/paths.ts';
 import { DEFAULT_INTERVALS, initialMachine } from '../../agent/state-machine.ts';
@@ -39,11 +40,20 @@ export async function startDaemon(options: { localCheckSeconds?: number }): Prom
     logger,
     agentVersion: AGENT_VERSION,
   });
-  logger.info({ server: enrollment.server_url, machine_id: enrollment.machine_id, resumed_state: machine.state }, 'ztna daemon starting');
+  const socketPath = localSocketPath(dir);
+  let localApi: { close(): Promise<void> };
+  try {
+    localApi = await serveLocalApi(socketPath, driver, enrollment);
+  } catch (error) {
+    await client.close();
+    throw new ZtnaError('runtime', `cannot listen on ${socketPath} (${(error as Error).message}); is another ztna daemon running for this config directory?`, { cause: error });
+  }
+  logger.info({ server: enrollment.server_url, machine_id: enrollment.machine_id, resumed_state: machine.state, socket: socketPath }, 'ztna daemon starting');
   driver.start();
   return {
     async stop() {
       logger.info({ state: driver.state.state }, 'ztna daemon stopping');
+      await localApi.close();
       await driver.stop();
       await client.close();
       logger.flush();

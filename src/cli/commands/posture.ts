@@ -53,7 +53,11 @@ export async function postureStatus(options: PostureStatusOptions): Promise<Post
     const { readEnrollment } = await import('../../agent/enrollment.ts');
     const { configDir } = await import('../../agent/paths.ts');
     if (await readEnrollment(configDir())) {
-      const { reportToServer } = await import('./connection.ts');
+      const { reportThroughDaemon, reportToServer } = await import('./connection.ts');
+      const viaDaemon = await reportThroughDaemon();
+      if (viaDaemon) {
+        return { report: viaDaemon.report, compliant: viaDaemon.compliant, violations: [...viaDaemon.violations], quarantined: viaDaemon.quarantined, mode: viaDaemon.mode, source: 'server', policy: 'the server\'s' };
+      }
       const report = await collectLocalReport(options);
       const verdict = await reportToServer(report);
       if (verdict) {
