@@ -21,7 +21,9 @@ export const ALLOWED_COMMANDS = {
   rpm: { paths: { linux: bin('rpm') }, timeoutMs: 20_000 },
   'mdatp-linux': { paths: { linux: ['/usr/bin/mdatp', '/opt/microsoft/mdatp/sbin/wdavdaemonclient'] }, timeoutMs: 15_000 },
   falconctl: { paths: { linux: ['/opt/CrowdStrike/falconctl'] }, timeoutMs: 15_000 },
+  systemctl: { paths: { linux: bin('systemctl') }, timeoutMs: 30_000 },
   // macOS
+  launchctl: { paths: { darwin: ['/bin/launchctl'] }, timeoutMs: 30_000 },
   fdesetup: { paths: { darwin: ['/usr/bin/fdesetup'] }, timeoutMs: 10_000 },
   socketfilterfw: { paths: { darwin: ['/usr/libexec/ApplicationFirewall/socketfilterfw'] }, timeoutMs: 10_000 },
   system_profiler: { paths: { darwin: ['/usr/sbin/system_profiler'] }, timeoutMs: 30_000 },
@@ -30,6 +32,7 @@ export const ALLOWED_COMMANDS = {
   sw_vers: { paths: { darwin: ['/usr/bin/sw_vers'] }, timeoutMs: 5_000 },
   diskutil: { paths: { darwin: ['/usr/sbin/diskutil'] }, timeoutMs: 15_000 },
   // Windows: Windows PowerShell 5.1 ships with every supported Windows; pwsh is not guaranteed.
+  schtasks: { paths: { win32: ['%SystemRoot%\\System32\\schtasks.exe'] }, timeoutMs: 30_000 },
   powershell: {
     paths: { win32: ['%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'] },
     timeoutMs: 30_000,

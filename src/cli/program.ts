@@ -215,6 +215,21 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
     });
 
   program
+    .command('service')
+    .description('run the daemon in the background under systemd (Linux), launchd (macOS) or the Task Scheduler (Windows)')
+    .argument('<action>', 'install, uninstall or status')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nEnroll the system-wide agent first, then install (both need root / Administrator):\n  sudo ZTNA_CONFIG_DIR=/var/lib/ztna ztna up --server https://ztna.example.com --auth-key …\n  sudo ztna service install')
+    .exitOverride()
+    .action(async (action: string, options: { json?: boolean }) => {
+      const { serviceCommand } = await import('./commands/service.ts');
+      const result = await serviceCommand(action);
+      if (options.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      else io.stdout(`${result.detail}\nunit file: ${result.unit_file}\nconfig directory: ${result.config_dir}\n`);
+      if (action === 'status' && result.active !== true) outcome.exitCode = 1;
+    });
+
+  program
     .command('daemon')
     .description('run the agent in the foreground (what a service manager starts): heartbeats, reports, quarantine polling')
     .option('--local-check-interval <seconds>', 're-collect local posture this often and report at once on a change', '15')
