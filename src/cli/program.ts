@@ -230,6 +230,43 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
     });
 
   program
+    .command('remediate')
+    .description('show the remediation commands the server prepared for this device, and apply one after you confirm')
+    .argument('[id]', 'the command to apply (default: the first pending one)')
+    .option('--yes', 'apply without asking (for scripts)')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (id: string | undefined, options: { yes?: boolean; json?: boolean }) => {
+      const { remediate } = await import('./commands/remediate.ts');
+      const interactive = process.stdin.isTTY === true && !options.json;
+      const confirm = interactive
+        ? async (question: string) => {
+            const { createInterface } = await import('node:readline/promises');
+            const prompt = createInterface({ input: process.stdin, output: process.stderr });
+            try {
+              return /^y(es)?$/i.test((await prompt.question(question)).trim());
+            } finally {
+              prompt.close();
+            }
+          }
+        : null;
+      const result = await remediate({ ...(id ? { id } : {}), yes: options.yes === true, confirm });
+      if (options.json) {
+        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      } else {
+        for (const command of result.commands) {
+          io.stdout(`${command.id}  ${command.command} (expires ${command.expires_at})\n  ${command.explanation}\n`);
+          if (command.plan.kind === 'run') io.stdout(`  here: ${command.plan.description} (needs root / Administrator)\n`);
+          if (command.plan.kind === 'guide') for (const step of command.plan.instructions) io.stdout(`  - ${step}\n`);
+          if (command.plan.kind === 'unsupported') io.stdout(`  ${command.plan.description}\n`);
+        }
+        io.stdout(`${result.note}\n`);
+        if (result.verdict) io.stdout(`posture re-reported: ${result.verdict.compliant ? 'COMPLIANT' : `NON-COMPLIANT (${result.verdict.violations.join(', ')})`}${result.verdict.quarantined ? ', still quarantined' : ''}\n`);
+      }
+      if (result.outcome && result.outcome.status !== 'applied') outcome.exitCode = 1;
+    });
+
+  program
     .command('daemon')
     .description('run the agent in the foreground (what a service manager starts): heartbeats, reports, quarantine polling')
     .option('--local-check-interval <seconds>', 're-collect local posture this often and report at once on a change', '15')

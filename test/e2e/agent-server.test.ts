@@ -70,12 +70,32 @@ describe.runIf(process.platform === 'linux')('agent and server, end to end', () 
     const nodeKey = JSON.parse(readFileSync(join(agentDir, 'enrollment.json'), 'utf8')).node_key as string;
     expect(nodeKey).toMatch(/^ztna_node_/);
 
-    await admin('PATCH', '/api/db/org_settings', { _filters: { org_id: boot.org_id }, posture_enforcement: 'enforce' });
+    await admin('PATCH', '/api/db/org_settings', {
+      _filters: { org_id: boot.org_id },
+      posture_enforcement: 'enforce',
+      ai_operator_enabled: true,
+      auto_remediate_firewall: true,
+      auto_remediate_encryption: true,
+    });
     const posture = await runner.run('ztna', ['posture', 'status', '--json']);
     expect(posture.exitCode).toBe(1);
     expect(JSON.parse(posture.stdout)).toMatchObject({ source: 'server', compliant: false, quarantined: true, mode: 'enforce', violations: ['disk_encryption_required', 'firewall_required'] });
     expect(JSON.parse((await runner.run('ztna', ['status', '--json'])).stdout)).toMatchObject({ enrolled: true, agent_state: 'QUARANTINE', machine_status: 'quarantined' });
     expect(JSON.parse((await runner.run('ztna', ['peers', '--json'])).stdout)).toEqual({ quarantined: true, peers: [] });
+
+    // Remediation prepared by the server: listed and explained, applied only when confirmed.
+    const listed = await runner.run('ztna', ['remediate', '--json']);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    const offer = JSON.parse(listed.stdout);
+    expect(offer.commands.map((c: { command: string }) => c.command).sort()).toEqual(['enable_disk_encryption', 'enable_firewall']);
+    expect(offer).toMatchObject({ chosen: null, outcome: null, note: expect.stringMatching(/--yes/) });
+    // Only the guided one is applied here: enabling the firewall would reconfigure this host.
+    const diskCommand = offer.commands.find((c: { command: string }) => c.command === 'enable_disk_encryption');
+    expect(diskCommand.plan.kind).toBe('guide');
+    const applied = await runner.run('ztna', ['remediate', diskCommand.id, '--yes', '--json']);
+    expect(applied.exitCode).toBe(1); // not applied: it needs the person's action
+    expect(JSON.parse(applied.stdout)).toMatchObject({ chosen: diskCommand.id, outcome: { status: 'failed', result: { manual_steps_required: true } }, verdict: { quarantined: true } });
+    expect((await admin('GET', `/api/db/agent_commands?id=eq.${diskCommand.id}`)).data[0]).toMatchObject({ status: 'failed', result: { manual_steps_required: true } });
 
     const daemon = await runner.start('ztna', ['daemon', '--local-check-interval', '1']);
     running.push(daemon);
