@@ -1,10 +1,9 @@
 /**
- * The agent's client for the server's agent routes (SPEC section 4), over undici with
- * connect/header/body timeouts and keep-alive. It distinguishes a server that could not
+ * The agent's client for the server's agent routes (SPEC section 4), with keep-alive and
+ * a timeout on every request. It distinguishes a server that could not
  * be reached or failed (retry later) from one that refused the request (4xx: do not
  * retry the same thing), and never puts the node key in an error message.
  */
-import type * as Undici from 'undici';
 import { ZtnaError } from '../shared/errors.ts';
 
 export class ServerUnreachable extends ZtnaError {
@@ -52,41 +51,62 @@ export interface ControlClient {
   close(): Promise<void>;
 }
 
+/** Answers larger than this are refused (a 100k-machine peer list is ~8 MB). */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * node:http / node:https with keep-alive agents and a per-request timeout. (undici was
+ * the first choice; it measured +20 MB of resident memory in the daemon, a third of the
+ * daemon's 60 MB budget, for one JSON POST.)
+ */
 export async function createControlClient(serverUrl: string): Promise<ControlClient> {
-  // undici is CommonJS: through a bundle's dynamic import its exports sit on `default`.
-  const undici = (await import('undici')) as typeof Undici & { default?: typeof Undici };
-  const { Agent, request } = undici.default ?? undici;
-  const dispatcher = new Agent({ connectTimeout: TIMEOUT_MS, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, keepAliveTimeout: 60_000 });
+  const secure = serverUrl.startsWith('https:');
+  const transport = secure ? await import('node:https') : await import('node:http');
+  const agent = new transport.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 4 });
+  const post = <T>(path: string, body: Record<string, unknown>) =>
+    new Promise<T>((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const request = transport.request(
+        `${serverUrl}${path}`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'ztna-agent' } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) request.destroy(new Error('response too large'));
+            else chunks.push(chunk);
+          });
+          response.on('error', (error) => reject(new ServerUnreachable(`${serverUrl}${path}: ${error.message}`, { cause: error })));
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            let parsed: unknown = null;
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              // handled below
+            }
+            if (status >= 500 || parsed === null) {
+              reject(new ServerUnreachable(`${serverUrl}${path} answered ${status}${parsed === null ? ' without JSON' : ''}`));
+              return;
+            }
+            if (status >= 400) {
+              const error = (parsed as { error?: { code?: string; message?: string } }).error;
+              reject(new ServerRejected(status, error?.code ?? 'error', `${serverUrl} refused ${path}: ${error?.message ?? status}`));
+              return;
+            }
+            resolve(parsed as T);
+          });
+        },
+      );
+      request.setTimeout(TIMEOUT_MS, () => request.destroy(Object.assign(new Error(`no answer within ${TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })));
+      request.on('error', (error: NodeJS.ErrnoException) => reject(new ServerUnreachable(`cannot reach ${serverUrl} (${error.code ?? error.message})`, { cause: error })));
+      request.end(payload);
+    });
   return {
-    async post<T>(path: string, body: Record<string, unknown>): Promise<T> {
-      let response;
-      try {
-        response = await request(`${serverUrl}${path}`, {
-          method: 'POST',
-          dispatcher,
-          headers: { 'content-type': 'application/json', 'user-agent': 'ztna-agent' },
-          body: JSON.stringify(body),
-        });
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? (error as Error).name;
-        throw new ServerUnreachable(`cannot reach ${serverUrl} (${code})`, { cause: error });
-      }
-      const text = await response.body.text().catch(() => '');
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // handled below
-      }
-      if (response.statusCode >= 500 || parsed === null) {
-        throw new ServerUnreachable(`${serverUrl}${path} answered ${response.statusCode}${parsed === null ? ' without JSON' : ''}`);
-      }
-      if (response.statusCode >= 400) {
-        const error = (parsed as { error?: { code?: string; message?: string } }).error;
-        throw new ServerRejected(response.statusCode, error?.code ?? 'error', `${serverUrl} refused ${path}: ${error?.message ?? response.statusCode}`);
-      }
-      return parsed as T;
+    post,
+    async close() {
+      agent.destroy();
     },
-    close: () => dispatcher.close(),
   };
 }

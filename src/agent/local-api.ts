@@ -8,6 +8,7 @@
  *   GET  /v1/peers     {quarantined, peers} as of the last heartbeat
  *   GET  /v1/commands  pending remediation commands the server announced
  *   POST /v1/posture   collect and report now; {report, compliant, violations, quarantined, mode}
+ *   POST /v1/down      disconnect (`ztna down`): the daemon stops talking to the server
  */
 import { createHash } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
@@ -44,6 +45,9 @@ export async function serveLocalApi(socketPath: string, driver: AgentDriver, enr
           const { report, response: verdict } = await driver.reportNow();
           return send(200, { report, compliant: verdict.compliant, violations: verdict.violations, quarantined: verdict.quarantined, mode: verdict.mode });
         }
+        case 'POST /v1/down':
+          driver.dispatch({ type: 'DISCONNECT' });
+          return send(200, { state: driver.state.state });
         default:
           return send(404, { error: `no route ${route}` });
       }

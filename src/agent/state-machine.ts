@@ -96,6 +96,8 @@ export type AgentEvent =
   | { readonly type: 'REQUEST_FAILED'; readonly request: 'heartbeat' | 'report'; readonly error: string }
   /** The server rejected the node key (401): the enrollment is gone. */
   | { readonly type: 'KEY_REJECTED' }
+  /** `ztna down` while the daemon runs: forget the enrollment, stop talking to the server. */
+  | { readonly type: 'DISCONNECT' }
   | { readonly type: 'LOCAL_SIGNALS'; readonly changed: boolean };
 
 export type AgentEffect =
@@ -245,6 +247,11 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
         ],
       };
     }
+    case 'DISCONNECT':
+      return {
+        machine: { ...initialMachine(false), intervals: machine.intervals },
+        effects: [{ type: 'CANCEL_TIMERS' }, { type: 'LOG', level: 'info', message: 'disconnected (`ztna down`): idle until the device is enrolled again' }, { type: 'PERSIST' }],
+      };
     case 'KEY_REJECTED':
       return {
         machine: { ...machine, state: 'DISCONNECTED', enrolled: false, serverReachable: true },

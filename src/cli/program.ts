@@ -158,7 +158,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
       const { down } = await import('./commands/connection.ts');
       const result = await down();
       if (options.json) io.stdout(`${JSON.stringify(result)}\n`);
-      else io.stdout(result.was_enrolled ? `forgot the enrollment in ${result.config_dir}\n` : 'this device was not enrolled\n');
+      else io.stdout(result.was_enrolled ? `forgot the enrollment in ${result.config_dir}${result.daemon_disconnected ? ' and disconnected the running daemon' : ''}\n` : 'this device was not enrolled\n');
     });
 
   program

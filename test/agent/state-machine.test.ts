@@ -44,6 +44,7 @@ describe('transitions', () => {
     { name: 'local signals unchanged → nothing', from: enrolled('CONNECTED'), event: { type: 'LOCAL_SIGNALS', changed: false }, to: 'CONNECTED', effects: [] },
     { name: 'server unreachable keeps QUARANTINE (never leaves by going offline)', from: enrolled('QUARANTINE'), event: { type: 'REQUEST_FAILED', request: 'heartbeat', error: 'ECONNREFUSED' }, to: 'QUARANTINE', effects: ['SET_TIMER:heartbeat:1000', 'PERSIST'] },
     { name: 'server unreachable keeps CONNECTED', from: enrolled('CONNECTED'), event: { type: 'REQUEST_FAILED', request: 'report', error: '500' }, to: 'CONNECTED', effects: ['SET_TIMER:report:1000', 'PERSIST'] },
+    { name: '`ztna down` → DISCONNECTED, not enrolled, timers cancelled', from: enrolled('QUARANTINE'), event: { type: 'DISCONNECT' }, to: 'DISCONNECTED', effects: ['CANCEL_TIMERS', 'PERSIST'] },
     { name: 'node key rejected → DISCONNECTED, not enrolled, timers cancelled', from: enrolled('CONNECTED'), event: { type: 'KEY_REJECTED' }, to: 'DISCONNECTED', effects: ['CANCEL_TIMERS', 'PERSIST'] },
   ];
   it.each(cases)('$name', ({ from, event, to, effects }) => {

@@ -148,6 +148,12 @@ describe.runIf(process.platform === 'linux')('agent and server, end to end', () 
       return status.server_reachable === true ? status : undefined;
     });
 
+    // `ztna down` disconnects the running daemon too.
+    const down = JSON.parse((await runner.run('ztna', ['down', '--json'])).stdout);
+    expect(down).toMatchObject({ was_enrolled: true, daemon_disconnected: true });
+    await waitFor('the daemon to log the disconnect', async () => (/disconnected \(`ztna down`\)/.test(daemon.output.stderr) ? true : undefined));
+    expect(JSON.parse((await runner.run('ztna', ['status', '--json'])).stdout)).toMatchObject({ enrolled: false, agent_state: 'DISCONNECTED' });
+
     // Clean stop; secrets never reach logs or output.
     expect(await daemon.stop('SIGTERM')).toBe(0);
     const everything = [daemon.output.stdout, daemon.output.stderr, server.output.stdout, server.output.stderr, up.stdout, up.stderr, posture.stdout].join('\n');

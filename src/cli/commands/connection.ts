@@ -77,9 +77,11 @@ export async function up(options: { server: string; authKey?: string; hostname?:
   }
 }
 
-export async function down(): Promise<{ was_enrolled: boolean; config_dir: string }> {
+export async function down(): Promise<{ was_enrolled: boolean; config_dir: string; daemon_disconnected: boolean }> {
   const dir = configDir();
-  return { was_enrolled: await forgetEnrollment(dir), config_dir: dir };
+  // Tell a running daemon first, so it stops using the key it holds in memory.
+  const daemon = await askDaemon<{ state: string }>(localSocketPath(dir), 'POST', '/v1/down', 5_000).catch(() => null);
+  return { was_enrolled: await forgetEnrollment(dir), config_dir: dir, daemon_disconnected: daemon !== null };
 }
 
 export interface StatusResult {
