@@ -34,16 +34,25 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON nested deeper than this is refused: nothing legitimate needs it, and it overflows stacks. */
 export const MAX_JSON_DEPTH = 32;
 
-/** Depth of a parsed JSON value, measured without recursion (so it cannot overflow itself). */
-export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+/**
+ * What no request body may hold, found without recursion (so it cannot overflow itself):
+ * nesting deeper than `limit`, or a string with a NUL character (PostgreSQL cannot store
+ * one, SQLite can: refusing it at the boundary keeps both engines alike).
+ */
+export function bodyProblem(value: unknown, limit: number): string | null {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return 'strings may not contain NUL characters';
+      continue;
+    }
     if (typeof current !== 'object' || current === null) continue;
-    if (depth >= limit) return true;
+    for (const key of Object.keys(current)) if (key.includes('\u0000')) return 'keys may not contain NUL characters';
+    if (depth >= limit) return `JSON nested deeper than ${limit} levels`;
     for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: depth + 1 });
   }
-  return false;
+  return null;
 }
 
 function frameworkErrorBody(status: number, message: string) {
@@ -139,9 +148,8 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   });
 
   app.addHook('preValidation', async (request) => {
-    if (request.body !== undefined && jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
-      throw new ApiError('bad_request', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-    }
+    const problem = request.body === undefined ? null : bodyProblem(request.body, MAX_JSON_DEPTH);
+    if (problem) throw new ApiError('bad_request', `body: ${problem}`);
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {

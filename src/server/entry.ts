@@ -12,6 +12,7 @@ import { buildServer } from './app.ts';
 import { createTokenService, loadJwtSecret } from './auth/tokens.ts';
 import { findOrCreateOrg } from './domain/orgs.ts';
 import { LATEST_SCHEMA_VERSION } from './store/migrations.ts';
+import { openPostgresStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -28,20 +29,41 @@ function displayAddress(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/** The URL without its credentials, for messages. */
+const redact = (url: string) => url.replace(/\/\/[^@/]*@/, '//…@');
+
 async function openStore(options: { data: string; db?: string }, migrate = true): Promise<Store> {
   if (options.db) {
-    throw new UsageError(`--db ${options.db.replace(/\/\/[^@/]*@/, '//…@')}: PostgreSQL support is not in this release yet; omit --db to use the SQLite file under --data`);
+    if (!/^postgres(ql)?:\/\//.test(options.db)) throw new UsageError(`--db: expected postgres://USER@HOST:PORT/DB, got "${redact(options.db)}"`);
+    try {
+      return await openPostgresStore({ url: options.db, migrate });
+    } catch (error) {
+      if ((error as Error).name === 'SchemaError') throw error;
+      throw new UsageError(`cannot use PostgreSQL at ${redact(options.db)}: ${(error as Error).message}`);
+    }
   }
   const dataDir = resolve(options.data);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   return openSqliteStore({ dataDir, migrate });
 }
 
+/**
+ * The JWT signing secret: ZTNA_JWT_SECRET, else on PostgreSQL one kept in the database
+ * (shared by every process), else the file under --data.
+ */
+async function signingSecret(store: Store, dataDir: string): Promise<Uint8Array> {
+  if (store.engine === 'postgres' && !process.env.ZTNA_JWT_SECRET) {
+    const { randomBytes } = await import('node:crypto');
+    return new TextEncoder().encode(await store.sharedSecret('jwt_signing_key', () => randomBytes(48).toString('base64url')));
+  }
+  return loadJwtSecret(resolve(dataDir));
+}
+
 async function serve(options: { listen: string; data: string; db?: string; logLevel: string }): Promise<number> {
   const { host, port } = parseListen(options.listen);
   const logger = pino({ level: options.logLevel, base: { service: 'ztna-server' } });
   const store = await openStore(options);
-  const tokens = createTokenService(await loadJwtSecret(resolve(options.data)));
+  const tokens = createTokenService(await signingSecret(store, options.data));
   const server = await buildServer({ store, tokens, logger, auditLog: pino({ base: { stream: 'audit' } }) });
   try {
     await server.app.listen({ host, port });
@@ -75,7 +97,7 @@ async function bootstrap(options: { data: string; db?: string; org: string; json
   const store = await openStore(options);
   try {
     const { org, created } = await findOrCreateOrg(store, name, new Date());
-    const tokens = createTokenService(await loadJwtSecret(resolve(options.data)));
+    const tokens = createTokenService(await signingSecret(store, options.data));
     const token = await tokens.mint({ orgId: String(org.id), subject: 'bootstrap', ttlSeconds });
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ org_id: org.id, admin_token: token })}\n`);
@@ -107,7 +129,7 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const dataOption = ['--data <dir>', 'data directory (SQLite file, JWT secret)', './data'] as const;
-  const dbOption = ['--db <url>', 'postgres://… to use PostgreSQL instead of SQLite (not in this release)'] as const;
+  const dbOption = ['--db <url>', 'postgres://USER@HOST:PORT/DB: use PostgreSQL instead of the SQLite file (several server processes may share it)'] as const;
   program
     .command('serve')
     .description('run the server')

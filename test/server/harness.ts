@@ -1,5 +1,33 @@
+/** The engine under test: the vitest `postgres` project sets ZTNA_TEST_ENGINE=postgres. */
+export const TEST_ENGINE = process.env.ZTNA_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_PG_URL = process.env.ZTNA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
 /**
- * A reference server for tests: built in-process on an in-memory SQLite store, listening
+ * A store for one test server: in-memory SQLite, or a fresh PostgreSQL schema (dropped when
+ * the server closes) so that test files never see each other's rows.
+ */
+async function openTestStore(): Promise<{ store: Store; dispose(): Promise<void> }> {
+  if (TEST_ENGINE === 'sqlite') return { store: openSqliteStore({ dataDir: ':memory:' }), dispose: async () => {} };
+  const schema = `ztna_test_${randomBytes(6).toString('hex')}`;
+  const store = await openPostgresStore({ url: TEST_PG_URL, schema, poolSize: 4 });
+  return {
+    store,
+    async dispose() {
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: TEST_PG_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/**
+ * A reference server for tests: built in-process on an in-memory SQLite store (or a
+ * PostgreSQL schema, see openTestStore), listening
  * on 127.0.0.1 on a free port, driven over real HTTP with fetch. The clock is fake (tests
  * move time and call `sweep()` instead of sleeping); the background sweeper is off.
  */
@@ -10,6 +38,7 @@ import type { BuiltServer } from '../../src/server/app.ts';
 import { createTokenService } from '../../src/server/auth/tokens.ts';
 import type { TokenService } from '../../src/server/auth/tokens.ts';
 import { findOrCreateOrg } from '../../src/server/domain/orgs.ts';
+import { openPostgresStore } from '../../src/server/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../../src/server/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/server/store/store.ts';
 
@@ -64,7 +93,7 @@ export interface TestServer {
 
 export async function startTestServer(options: { clock?: FakeClock; registerPerMinute?: number } = {}): Promise<TestServer> {
   const clock = options.clock ?? new FakeClock();
-  const store = openSqliteStore({ dataDir: ':memory:' });
+  const { store, dispose } = await openTestStore();
   const tokens = createTokenService(randomBytes(32), clock.now);
   const server = await buildServer({ store, tokens, clock, sweeper: false, registerPerMinute: options.registerPerMinute ?? 10_000 });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -168,6 +197,7 @@ export async function startTestServer(options: { clock?: FakeClock; registerPerM
     async close() {
       for (const socket of sockets) socket.terminate();
       await server.close();
+      await dispose();
     },
   };
   return testServer;

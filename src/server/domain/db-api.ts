@@ -66,6 +66,7 @@ function parseValue(column: string, def: ColumnDef, raw: string): unknown {
       throw badRequest(`${column}: JSON columns can only be filtered with is.null`);
     case 'text':
       if (raw.length > 1024) throw badRequest(`${column}: value too long`);
+      if (raw.includes('\u0000')) throw badRequest(`${column}: values may not contain NUL characters`);
       return raw;
   }
 }

@@ -214,9 +214,9 @@ export async function handleReport(context: DomainContext, machine: Row, report:
       reported_at: now.toISOString(),
       extras: Object.keys(extras).length > 0 ? extras : null,
     };
-    // One report per machine: the newest replaces the older (SPEC section 3).
-    const [updated] = await tx.update('posture_reports', [eq('machine_id', machine.id)], fields);
-    const stored = updated ?? (await tx.insert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }));
+    // One report per machine: the newest replaces the older (SPEC section 3). An upsert, so
+    // two first reports arriving at once (two server processes) cannot both insert.
+    const stored = await tx.upsert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }, 'machine_id', ['id']);
     effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
     if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, 'posture', now, view.settings);
     const risk = riskScore(verdict.violations, current.status === 'quarantined');

@@ -148,6 +148,16 @@ CREATE INDEX machines_org_status_last_seen ON machines(org_id, status, last_seen
 CREATE INDEX posture_reports_org_reported ON posture_reports(org_id, reported_at);
 `,
   },
+  {
+    version: 3,
+    name: 'server secrets shared by every process (PostgreSQL)',
+    sql: `
+CREATE TABLE server_secrets (
+  name {{text}} PRIMARY KEY,
+  value {{text}} NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -102,6 +102,15 @@ export class SqlBuilder {
     return `INSERT INTO ${quoteIdentifier(table.name)} (${columns.map(quoteIdentifier).join(', ')}) VALUES (${values.join(', ')})${returning ? ' RETURNING *' : ''}`;
   }
 
+  /** INSERT … ON CONFLICT (key) DO UPDATE: the same syntax on SQLite (≥ 3.24) and PostgreSQL. */
+  upsert(table: TableDef, row: Row, conflictColumn: string, keepOnConflict: readonly string[] = []): string {
+    const insert = this.insert(table, row, false);
+    const updates = Object.keys(row)
+      .filter((key) => columnOf(table, key) && key !== conflictColumn && !keepOnConflict.includes(key))
+      .map((key) => `${quoteIdentifier(key)} = excluded.${quoteIdentifier(key)}`);
+    return `${insert} ON CONFLICT (${quoteIdentifier(conflictColumn)}) DO UPDATE SET ${updates.join(', ')} RETURNING *`;
+  }
+
   update(table: TableDef, filters: readonly Filter[], patch: Row, returning = true): string {
     const columns = Object.keys(patch).filter((key) => columnOf(table, key));
     const sets = columns.map((key) => `${quoteIdentifier(key)} = ${this.bind(this.codec.encode(columnOf(table, key) as ColumnDef, patch[key]))}`);

@@ -26,6 +26,12 @@ export interface Store {
    * the row as given. For hot writes whose row the caller already has (audit events).
    */
   insertKnown(table: TableName, row: Row): Promise<Row>;
+  /**
+   * Inserts `row`, or, when a row with the same `conflictColumn` exists, updates it with
+   * `row`'s values except `keepOnConflict` (e.g. its id) — atomically, so two concurrent
+   * writers cannot both insert.
+   */
+  upsert(table: TableName, row: Row, conflictColumn: string, keepOnConflict?: readonly string[]): Promise<Row>;
   /** Like `update`, but returns only how many rows changed (no read-back). */
   updateCount(table: TableName, filters: readonly Filter[], patch: Row): Promise<number>;
   /** Deletes the rows matching `filters`; returns them. */
@@ -34,6 +40,8 @@ export interface Store {
   bumpPeersVersion(orgId: string): Promise<number>;
   /** Writes buffered heartbeat times, never moving a machine's last_seen backwards. */
   recordLastSeen(entries: ReadonlyArray<readonly [machineId: string, lastSeen: string]>): Promise<void>;
+  /** A server-wide secret (the JWT signing key on PostgreSQL), created once by whichever process asks first. */
+  sharedSecret(name: string, generate: () => string): Promise<string>;
   /** Runs `work` in one transaction; inside it, use only the `tx` handed to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -212,6 +212,19 @@ class SqliteStore implements Store {
     return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
   }
 
+  async upsert(table: TableName, row: Row, conflictColumn: string, keepOnConflict: readonly string[] = []): Promise<Row> {
+    this.invalidate(table);
+    const def = tableDef(table);
+    const builder = new SqlBuilder('sqlite', sqliteCodec);
+    const sql = builder.upsert(def, row, conflictColumn, keepOnConflict);
+    return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
+  }
+
+  async sharedSecret(name: string, generate: () => string): Promise<string> {
+    this.prepared('INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, generate());
+    return String((this.prepared('SELECT value FROM server_secrets WHERE name = ?').get(name) as { value: string }).value);
+  }
+
   async insertKnown(table: TableName, row: Row): Promise<Row> {
     this.invalidate(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
