@@ -16,7 +16,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import type { AdminClaims, TokenService } from './auth/tokens.ts';
 import type { Clock, DomainContext } from './domain/context.ts';
-import { systemClock } from './domain/context.ts';
+import { decodeRelayed, systemClock } from './domain/context.ts';
 import { LastSeenBuffer } from './domain/last-seen.ts';
 import { PeerLists } from './domain/peers.ts';
 import { startSweeper, sweepOnce } from './domain/sweeper.ts';
@@ -196,6 +196,13 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     return context.metrics.registry.metrics();
   });
 
+  // Several processes on one database: every process hears every committed event.
+  const stopListening = store.relay
+    ? await store.relay.listen((payload) => {
+        const relayed = decodeRelayed(payload);
+        if (relayed) context.realtime.publish(relayed.orgId, relayed.event);
+      })
+    : async () => {};
   const stopSweeper = options.sweeper === false ? async () => {} : startSweeper(context, (error) => logger.error({ err: error }, 'sweep failed'));
   let closed = false;
   return {
@@ -207,6 +214,7 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
       closed = true;
       await stopSweeper();
       await app.close();
+      await stopListening();
       await context.lastSeen.flush(store).catch((error: unknown) => logger.error({ err: error }, 'final last_seen flush failed'));
       await store.close();
     },

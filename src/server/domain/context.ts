@@ -51,10 +51,41 @@ export class Effects {
     this.counters.push(increment);
   }
 
+  /** Events queued for other processes too (relay engines); they arrive through the listener. */
+  async relay(tx: Store): Promise<void> {
+    const relay = tx.relay;
+    if (!relay) return;
+    for (const { orgId, event } of this.events) await relay.notify(tx, encodeRelayed(orgId, event));
+    this.relayed = true;
+  }
+
+  private relayed = false;
+
   release(context: DomainContext): void {
     for (const line of this.auditLines) context.auditLog.info({ audit: line }, `audit ${String(line.event)}`);
     for (const increment of this.counters) increment();
-    for (const { orgId, event } of this.events) context.realtime.publish(orgId, event);
+    // Relayed events reach this process's subscribers through the listener, like everyone's.
+    if (!this.relayed) for (const { orgId, event } of this.events) context.realtime.publish(orgId, event);
+  }
+}
+
+/** NOTIFY payloads are limited to 8000 bytes: large rows are cut down to their identity. */
+const MAX_RELAY_BYTES = 7_900;
+
+export function encodeRelayed(orgId: string, event: RealtimeEvent): string {
+  const full = JSON.stringify({ org_id: orgId, event });
+  if (Buffer.byteLength(full) <= MAX_RELAY_BYTES) return full;
+  const data = event.data;
+  const slim = { id: data.id, ...(data.status === undefined ? {} : { status: data.status }), ...(data.machine_id === undefined ? {} : { machine_id: data.machine_id }), ...(data.event === undefined ? {} : { event: data.event }), truncated: true };
+  return JSON.stringify({ org_id: orgId, event: { ...event, data: slim } });
+}
+
+export function decodeRelayed(payload: string): { orgId: string; event: RealtimeEvent } | null {
+  try {
+    const parsed = JSON.parse(payload) as { org_id?: unknown; event?: RealtimeEvent };
+    return typeof parsed.org_id === 'string' && parsed.event ? { orgId: parsed.org_id, event: parsed.event } : null;
+  } catch {
+    return null;
   }
 }
 
@@ -66,6 +97,7 @@ export async function inTransaction<T>(context: DomainContext, work: (tx: Store,
     // One bump per org per transaction, however many machines changed (re-evaluation of
     // 100k machines bumps once).
     for (const orgId of effects.peerListsChanged) await tx.bumpPeersVersion(orgId);
+    await effects.relay(tx);
     return value;
   });
   effects.release(context);

@@ -431,8 +431,8 @@ async function reevaluateMachine(context: DomainContext, machine: Row): Promise<
   if (view.settings.posture_enforcement !== 'enforce') return machine;
   const now = context.clock.now();
   return inTransaction(context, async (tx, effects) => {
+    const current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
-    const current = (await tx.selectOne('machines', [eq('id', machine.id)])) ?? machine;
     if (!report) return current;
     const verdict = currentVerdict(report, view, now);
     return applyEnforcement(context, tx, effects, current, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);

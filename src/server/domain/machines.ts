@@ -153,6 +153,7 @@ async function comeBack(context: DomainContext, machine: Row, now: Date): Promis
     context.lastSeen.forget(String(machine.id));
     await statusChanged(tx, effects, online);
     if (view.settings.posture_enforcement !== 'enforce') return online;
+    // The conditional update above holds the machine's row lock until COMMIT.
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
     if (!report) return online;
     const verdict = currentVerdict(report, view, now);
@@ -171,7 +172,7 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
   }
   const now = context.clock.now();
   return inTransaction(context, async (tx, effects) => {
-    const machine = await tx.selectOne('machines', [eq('id', machineId), eq('org_id', orgId)]);
+    const [machine] = await tx.select('machines', { filters: [eq('id', machineId), eq('org_id', orgId)], forUpdate: true });
     if (!machine) throw notFound(`no machine ${machineId} in this organisation`);
     if (status === 'quarantined') {
       if (machine.status === 'quarantined') {

@@ -193,14 +193,18 @@ export interface ReportOutcome {
 
 /** POST /api/posture-report for an authenticated machine. */
 export async function handleReport(context: DomainContext, machine: Row, report: PostureReport): Promise<ReportOutcome> {
-  const now = context.clock.now();
   const orgId = String(machine.org_id);
   const view = await loadOrgPolicy(context.store, orgId);
   const mode = view.settings.posture_enforcement;
   const verdict: PostureVerdict = mode === 'disabled' ? { compliant: true, violations: [] } : evaluatePosture(report, view.policies);
   const { os_version, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days, ...extras } = report;
   const after = await inTransaction(context, async (tx, effects) => {
-    let current = (await tx.selectOne('machines', [eq('id', machine.id)])) ?? machine;
+    // Lock the machine first: concurrent reports for it (other processes) wait here and then
+    // decide on the status this one leaves, so status and stored report always agree.
+    let current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
+    // Time is taken once the lock is held, so reported_at and audit times follow the order in
+    // which reports for this machine were actually applied.
+    const now = context.clock.now();
     const fields = {
       org_id: orgId,
       os_version,
@@ -247,12 +251,15 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
     const view = await loadOrgPolicy(tx, orgId);
     const counts = { evaluated: 0, quarantined: 0, released: 0 };
     if (view.settings.posture_enforcement !== 'enforce') return counts;
-    const reports = await tx.select('posture_reports', {
-      columns: ['id', 'machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'compliant', 'violations', 'mode', 'reported_at'],
-      filters: [eq('org_id', orgId)],
-    });
+    // Machines first, locked: a report racing the re-evaluation waits for it (and vice versa).
     const machines = await tx.select('machines', {
       columns: ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'risk_score'],
+      filters: [eq('org_id', orgId)],
+      order: [{ column: 'id', descending: false }], // one lock order: concurrent re-evaluations cannot deadlock
+      forUpdate: true,
+    });
+    const reports = await tx.select('posture_reports', {
+      columns: ['id', 'machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'compliant', 'violations', 'mode', 'reported_at'],
       filters: [eq('org_id', orgId)],
     });
     const byId = new Map(machines.map((m) => [String(m.id), m]));

@@ -28,7 +28,14 @@ export interface SweepResult {
 
 export async function sweepOnce(context: DomainContext): Promise<SweepResult> {
   const result: SweepResult = { wentOffline: 0, expiredQuarantines: 0, expiredCommands: 0 };
+  // Each process writes its own buffered heartbeats; the sweep itself runs in one process
+  // at a time (an advisory lock on PostgreSQL), the others skip this round.
   await context.lastSeen.flush(context.store);
+  await context.store.exclusive('ztna-sweeper', () => sweepInto(context, result));
+  return result;
+}
+
+async function sweepInto(context: DomainContext, result: SweepResult): Promise<void> {
   const now = context.clock.now();
   const orgs = (await context.store.select('org_settings')) as unknown as OrgSettings[];
   for (const settings of orgs) {
@@ -43,7 +50,6 @@ export async function sweepOnce(context: DomainContext): Promise<SweepResult> {
     { status: 'expired' },
   );
   result.expiredCommands = expired.length;
-  return result;
 }
 
 async function markOffline(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
@@ -70,10 +76,12 @@ async function quarantineExpired(context: DomainContext, settings: OrgSettings, 
       filters: [eq('org_id', settings.org_id), { column: 'reported_at', op: 'lt', value: cutoff }],
     });
     let count = 0;
-    for (const report of stale) {
-      if (!isExpired(report, settings, now)) continue;
-      const machine = await tx.selectOne('machines', [eq('id', report.machine_id), eq('status', 'online'), eq('posture_exempt', false)]);
+    for (const candidate of stale) {
+      // Lock the machine, then look at its report again: a fresh report may have landed.
+      const [machine] = await tx.select('machines', { filters: [eq('id', candidate.machine_id), eq('status', 'online'), eq('posture_exempt', false)], forUpdate: true });
       if (!machine) continue;
+      const report = await tx.selectOne('posture_reports', [eq('machine_id', candidate.machine_id)]);
+      if (!report || !isExpired(report, settings, now)) continue;
       const after = await applyEnforcement(
         context,
         tx,

@@ -30,6 +30,12 @@ export interface Query {
   readonly order?: readonly OrderBy[];
   readonly limit?: number;
   readonly offset?: number;
+  /**
+   * Lock the selected rows until the transaction ends (PostgreSQL `FOR UPDATE`): the
+   * status decision that follows cannot be based on a value another process is changing.
+   * SQLite has one writer at a time and needs no row locks.
+   */
+  readonly forUpdate?: boolean;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -93,6 +99,7 @@ export class SqlBuilder {
     // as REAL and a bound LIMIT measured 10 µs slower per query. Only integers get here.
     if (query.limit !== undefined) sql += ` LIMIT ${integerLiteral(query.limit)}`;
     if (query.offset !== undefined) sql += `${query.limit === undefined && this.dialect === 'sqlite' ? ' LIMIT -1' : ''} OFFSET ${integerLiteral(query.offset)}`;
+    if (query.forUpdate && this.dialect === 'postgres') sql += ' FOR UPDATE';
     return sql;
   }
 

@@ -42,9 +42,23 @@ export interface Store {
   recordLastSeen(entries: ReadonlyArray<readonly [machineId: string, lastSeen: string]>): Promise<void>;
   /** A server-wide secret (the JWT signing key on PostgreSQL), created once by whichever process asks first. */
   sharedSecret(name: string, generate: () => string): Promise<string>;
+  /**
+   * Cross-process event relay (PostgreSQL: NOTIFY inside the transaction, delivered only
+   * if it commits; every process LISTENs). Absent on engines with one process (SQLite).
+   */
+  readonly relay?: EventRelay;
+  /** Runs `work` only if no other process is running work under the same name (advisory lock); returns whether it ran. */
+  exclusive(name: string, work: () => Promise<void>): Promise<boolean>;
   /** Runs `work` in one transaction; inside it, use only the `tx` handed to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface EventRelay {
+  /** Queues `payload` for every process; inside a transaction it is sent on COMMIT only. */
+  notify(tx: Store, payload: string): Promise<void>;
+  /** Calls `listener` with every payload any process notified (this one included). */
+  listen(listener: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 export class SchemaError extends Error {

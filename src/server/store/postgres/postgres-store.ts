@@ -14,7 +14,7 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, renderMigration, statements } from '../migrations.ts';
 import type { Codec, Filter, Query } from '../query.ts';
 import { SqlBuilder, decodeRow } from '../query.ts';
-import type { Store } from '../store.ts';
+import type { EventRelay, Store } from '../store.ts';
 import { ConstraintError, SchemaError } from '../store.ts';
 import type { ColumnDef, Row, TableName } from '../tables.ts';
 import { tableDef } from '../tables.ts';
@@ -92,7 +92,51 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end();
     throw error;
   }
-  return new PostgresStore(pool, pool, false);
+  return new PostgresStore(pool, pool, false, new PostgresRelay(pool, config));
+}
+
+const CHANNEL = 'ztna_events';
+
+/**
+ * LISTEN/NOTIFY relay: NOTIFY runs inside the transaction that made the change, so other
+ * processes hear of exactly the committed changes; one dedicated connection per process
+ * LISTENs (and reconnects if it drops).
+ */
+class PostgresRelay implements EventRelay {
+  private readonly pool: Pool;
+  private readonly config: PoolConfig;
+
+  constructor(pool: Pool, config: PoolConfig) {
+    this.pool = pool;
+    this.config = config;
+  }
+
+  async notify(tx: Store, payload: string): Promise<void> {
+    await (tx as PostgresStore).execute('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+  }
+
+  async listen(listener: (payload: string) => void): Promise<() => Promise<void>> {
+    let client: pg.Client | null = null;
+    let stopped = false;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client(this.config);
+      next.on('notification', (message) => {
+        if (message.channel === CHANNEL && message.payload) listener(message.payload);
+      });
+      next.on('error', () => {
+        if (!stopped) setTimeout(() => void connect().catch(() => undefined), 1_000).unref();
+      });
+      await next.connect();
+      await next.query(`LISTEN ${CHANNEL}`);
+      client = next;
+    };
+    await connect();
+    void this.pool;
+    return async () => {
+      stopped = true;
+      await client?.end().catch(() => undefined);
+    };
+  }
 }
 
 async function migrate(pool: Pool, apply: boolean): Promise<void> {
@@ -125,11 +169,36 @@ class PostgresStore implements Store {
   private readonly executor: Pool | PoolClient;
   private readonly pool: Pool;
   private readonly inTransaction: boolean;
+  readonly relay: EventRelay;
 
-  constructor(executor: Pool | PoolClient, pool: Pool, inTransaction: boolean) {
+  constructor(executor: Pool | PoolClient, pool: Pool, inTransaction: boolean, relay: EventRelay) {
     this.executor = executor;
     this.pool = pool;
     this.inTransaction = inTransaction;
+    this.relay = relay;
+  }
+
+  /** Runs a statement on this store's connection (the relay's NOTIFY must join the transaction). */
+  async execute(sql: string, params: unknown[]): Promise<void> {
+    await this.rows(sql, params);
+  }
+
+  async exclusive(name: string, work: () => Promise<void>): Promise<boolean> {
+    // A session-level advisory lock on one pooled connection, held while `work` runs.
+    const client = await this.pool.connect();
+    try {
+      const key = [...name].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) | 0, 7);
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [key]);
+      if (!rows[0]?.locked) return false;
+      try {
+        await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key]);
+      }
+      return true;
+    } finally {
+      client.release();
+    }
   }
 
   private async rows(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
@@ -233,7 +302,7 @@ class PostgresStore implements Store {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await work(new PostgresStore(client, this.pool, true));
+      const result = await work(new PostgresStore(client, this.pool, true, this.relay));
       await client.query('COMMIT');
       return result;
     } catch (error) {

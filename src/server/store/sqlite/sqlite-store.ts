@@ -220,6 +220,12 @@ class SqliteStore implements Store {
     return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
   }
 
+  /** One process per SQLite file: nothing else can be running the same work. */
+  async exclusive(_name: string, work: () => Promise<void>): Promise<boolean> {
+    await work();
+    return true;
+  }
+
   async sharedSecret(name: string, generate: () => string): Promise<string> {
     this.prepared('INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, generate());
     return String((this.prepared('SELECT value FROM server_secrets WHERE name = ?').get(name) as { value: string }).value);
