@@ -46,6 +46,27 @@ export interface Codec {
   decode(column: ColumnDef, value: unknown): unknown;
 }
 
+/**
+ * A value in the form both engines bind: JSON columns as JSON text (node-postgres would
+ * send a JS array as a PostgreSQL array), timestamps as ISO strings; booleans in the
+ * engine's own form.
+ */
+export function encodeValue(column: ColumnDef, value: unknown, booleanAs: (value: boolean) => unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (column.type) {
+    case 'boolean':
+      return booleanAs(Boolean(value));
+    case 'json':
+      return JSON.stringify(value);
+    case 'timestamp':
+      return value instanceof Date ? value.toISOString() : String(value);
+    case 'integer':
+      return typeof value === 'number' ? value : Number(value);
+    case 'text':
+      return String(value);
+  }
+}
+
 export class SqlBuilder {
   readonly params: unknown[] = [];
   private readonly dialect: Dialect;

@@ -13,7 +13,7 @@ import pg from 'pg';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, renderMigration, statements } from '../migrations.ts';
 import type { Codec, Filter, Query } from '../query.ts';
-import { SqlBuilder, decodeRow } from '../query.ts';
+import { SqlBuilder, decodeRow, encodeValue } from '../query.ts';
 import type { EventRelay, Store } from '../store.ts';
 import { ConstraintError, SchemaError } from '../store.ts';
 import type { ColumnDef, Row, TableName } from '../tables.ts';
@@ -24,22 +24,7 @@ const PG_TYPES = { bool: 'BOOLEAN', json: 'JSONB', ts: 'TIMESTAMPTZ', int: 'INTE
 const MIGRATION_LOCK = 0x7a746e61;
 
 export const postgresCodec: Codec = {
-  encode(column: ColumnDef, value: unknown): unknown {
-    if (value === null || value === undefined) return null;
-    switch (column.type) {
-      case 'boolean':
-        return Boolean(value);
-      case 'json':
-        // node-postgres would send a JS array as a PostgreSQL array; JSONB wants JSON text.
-        return JSON.stringify(value);
-      case 'timestamp':
-        return value instanceof Date ? value.toISOString() : String(value);
-      case 'integer':
-        return typeof value === 'number' ? value : Number(value);
-      case 'text':
-        return String(value);
-    }
-  },
+  encode: (column: ColumnDef, value: unknown) => encodeValue(column, value, (flag) => flag),
   decode(column: ColumnDef, value: unknown): unknown {
     if (value === null || value === undefined) return null;
     switch (column.type) {

@@ -24,7 +24,7 @@ import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, renderMigration, statements } from '../migrations.ts';
 import type { Codec, Filter, Query } from '../query.ts';
-import { SqlBuilder, decodeRow } from '../query.ts';
+import { SqlBuilder, decodeRow, encodeValue } from '../query.ts';
 import type { Store } from '../store.ts';
 import { ConstraintError, SchemaError } from '../store.ts';
 import type { ColumnDef, Row, TableName } from '../tables.ts';
@@ -33,21 +33,7 @@ import { tableDef } from '../tables.ts';
 const SQLITE_TYPES = { bool: 'INTEGER', json: 'TEXT', ts: 'TEXT', int: 'INTEGER', text: 'TEXT', false: '0' } as const;
 
 export const sqliteCodec: Codec = {
-  encode(column: ColumnDef, value: unknown): unknown {
-    if (value === null || value === undefined) return null;
-    switch (column.type) {
-      case 'boolean':
-        return value ? 1 : 0;
-      case 'json':
-        return JSON.stringify(value);
-      case 'timestamp':
-        return value instanceof Date ? value.toISOString() : String(value);
-      case 'integer':
-        return typeof value === 'number' ? value : Number(value);
-      case 'text':
-        return String(value);
-    }
-  },
+  encode: (column: ColumnDef, value: unknown) => encodeValue(column, value, (flag) => (flag ? 1 : 0)),
   decode(column: ColumnDef, value: unknown): unknown {
     if (value === null || value === undefined) return null;
     switch (column.type) {
