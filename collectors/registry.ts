@@ -11,8 +11,6 @@ const REGISTRY: Partial<Record<NodeJS.Platform, () => Promise<PlatformCollectors
   win32: async () => (await import('./windows/index.ts')).windowsCollectors,
 };
 
-export const SUPPORTED_PLATFORMS = Object.keys(REGISTRY) as NodeJS.Platform[];
-
 /** The collectors for `platform`, or null when ztna has none for it. */
 export async function collectorsFor(platform: NodeJS.Platform): Promise<PlatformCollectors | null> {
   const load = REGISTRY[platform];

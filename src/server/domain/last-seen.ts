@@ -13,17 +13,8 @@ export class LastSeenBuffer {
     this.pending.set(machineId, at.toISOString());
   }
 
-  /** The buffered value for a machine, if newer than what the store has. */
-  peek(machineId: string): string | undefined {
-    return this.pending.get(machineId);
-  }
-
   forget(machineId: string): void {
     this.pending.delete(machineId);
-  }
-
-  get size(): number {
-    return this.pending.size;
   }
 
   async flush(store: Store): Promise<number> {

@@ -38,9 +38,4 @@ export class RealtimeHub {
     }
   }
 
-  subscriberCount(): number {
-    let count = 0;
-    for (const set of this.subscribers.values()) count += set.size;
-    return count;
-  }
 }
