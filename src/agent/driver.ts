@@ -36,8 +36,6 @@ export interface DriverOptions {
   readonly logger: DriverLogger;
   readonly agentVersion: string;
   readonly random?: () => number;
-  /** Called with every heartbeat answer (peers, pending commands) for the local API. */
-  readonly onHeartbeat?: (response: HeartbeatResponse) => void;
 }
 
 export class AgentDriver {
@@ -160,7 +158,6 @@ export class AgentDriver {
           if (response.peers) this.peerList = response.peers;
           if (response.quarantined) this.peerList = [];
           this.pendingCommands = response.pending_commands ?? [];
-          this.options.onHeartbeat?.(response);
           this.dispatch({ type: 'HEARTBEAT_OK', at: clock.now(), response });
         })
         .catch((error: unknown) => {

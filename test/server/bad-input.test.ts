@@ -77,23 +77,12 @@ interface Req {
   token?: boolean;
 }
 
-/** Like server.request, but also sends Buffers (invalid UTF-8) and bodies without a content type. */
-async function send(req: Req): Promise<HttpResult> {
-  const headers: Record<string, string> = { ...(req.headers ?? {}) };
-  if (req.token !== false) headers.authorization = `Bearer ${f.org.token}`;
-  let body: string | Buffer | undefined;
-  if (req.raw !== undefined) body = req.raw;
-  else if (req.body !== undefined) body = JSON.stringify(req.body);
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-  const response = await fetch(`${server.url}${req.path}`, { method: req.method, headers, body, signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // leave as text
-  }
-  return { status: response.status, body: parsed as any, headers: response.headers };
+function send(req: Req): Promise<HttpResult> {
+  return server.request(req.method, req.path, {
+    ...(req.headers ? { headers: req.headers } : {}),
+    ...(req.token !== false ? { token: f.org.token } : {}),
+    ...(req.raw !== undefined ? { raw: req.raw } : req.body !== undefined ? { body: req.body } : {}),
+  });
 }
 
 interface BadCase {

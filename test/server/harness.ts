@@ -82,7 +82,7 @@ export interface TestServer {
   store: Store;
   clock: FakeClock;
   tokens: TokenService;
-  request<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
+  request<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string | Buffer; token?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
   org(name?: string): Promise<TestOrg>;
   report(nodeKey: string, signals?: Record<string, unknown>): Promise<HttpResult>;
   heartbeat(nodeKey: string, extra?: Record<string, unknown>): Promise<HttpResult>;
@@ -104,10 +104,10 @@ export async function startTestServer(options: { clock?: FakeClock; registerPerM
   const request: TestServer['request'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body: string | undefined;
+    let body: string | Buffer | undefined;
     if (opts.raw !== undefined) body = opts.raw;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     const response = await fetch(`${url}${path}`, { method, headers, body, signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
     let parsed: unknown = text;

@@ -25,7 +25,11 @@ export async function startDaemon(options: { localCheckSeconds?: number }): Prom
   const { default: pino } = await import('pino');
   // Logs go to stderr; the node key and tokens are never among the logged fields.
   const logger = pino({ base: { service: 'ztna-agent', host: osHostname() } }, pino.destination(2));
-  const persisted = await readState(dir).catch(() => null);
+  // A state file that cannot be read only costs the resume: say so and start fresh.
+  const persisted = await readState(dir).catch((error: unknown) => {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not read the saved agent state; starting from DISCONNECTED');
+    return null;
+  });
   const localCheckMs = options.localCheckSeconds !== undefined ? options.localCheckSeconds * 1000 : DEFAULT_INTERVALS.localCheckMs;
   const resumed = persisted?.machine ?? initialMachine(true);
   const machine = { ...resumed, enrolled: true, intervals: { ...resumed.intervals, localCheckMs } };

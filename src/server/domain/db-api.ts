@@ -135,20 +135,20 @@ export function parseTableQuery(table: ApiTable, params: QueryParams): Query {
 }
 
 /** Adds the org scope; refuses filters that name another org. */
-function scoped(table: ApiTable, filters: readonly Filter[], orgId: string): Filter[] {
+function scoped(filters: readonly Filter[], orgId: string): Filter[] {
   for (const filter of filters) {
     if (filter.column !== 'org_id') continue;
     const values = filter.op === 'in' ? (filter.value as unknown[]) : [filter.value];
     if (filter.op !== 'eq' && filter.op !== 'in') continue; // other operators are narrowed by the scope below
     if (values.some((value) => value !== orgId)) throw forbidden('org_id: that organisation is not yours');
   }
-  void table; // every API table carries org_id (org_settings has it as its key)
+  // Every API table carries org_id (org_settings has it as its key).
   return [...filters, eq('org_id', orgId)];
 }
 
 export async function selectRows(context: DomainContext, table: ApiTable, orgId: string, query: Query): Promise<Row[]> {
   if (table === 'machines') await context.lastSeen.flush(context.store);
-  const rows = await context.store.select(table, { ...query, filters: scoped(table, query.filters ?? [], orgId) });
+  const rows = await context.store.select(table, { ...query, filters: scoped(query.filters ?? [], orgId) });
   return rows.map((row) => publicRow(table, row));
 }
 
@@ -339,7 +339,7 @@ export async function updateRows(context: DomainContext, table: ApiTable, orgId:
   const filters = [...queryFilters, ...bodyFilters(table, _filters)];
   if (table === 'posture_reports' || table === 'audit_log') throw new ApiError('method_not_allowed', `${table} is read-only`);
   if (table !== 'org_settings') requireFilters(filters, 'PATCH');
-  const where = scoped(table, filters, orgId);
+  const where = scoped(filters, orgId);
   const now = context.clock.now();
   switch (table) {
     case 'org_settings': {
@@ -407,7 +407,7 @@ async function updateMachine(context: DomainContext, orgId: string, actor: strin
   if (Object.keys(visible).length > 0) {
     machine = await inTransaction(context, async (tx, effects) => {
       const [changed] = (await tx.update('machines', [eq('id', id)], visible)) as [Row];
-      await statusChanged(tx, effects, changed); // hostname and tags are part of peer lists
+      statusChanged(effects, changed); // hostname and tags are part of peer lists
       return changed;
     });
   }
@@ -444,7 +444,7 @@ export async function deleteRows(context: DomainContext, table: ApiTable, orgId:
     throw new ApiError('method_not_allowed', `${table} rows cannot be deleted${table === 'org_settings' ? ' (change them with PATCH)' : ''}`);
   }
   requireFilters(filters, 'DELETE');
-  const where = scoped(table, filters, orgId);
+  const where = scoped(filters, orgId);
   const now = context.clock.now();
   const deleted = await inTransaction(context, async (tx: Store, effects) => {
     const rows = await tx.remove(table, where);

@@ -151,7 +151,7 @@ async function comeBack(context: DomainContext, machine: Row, now: Date): Promis
     const [online] = await tx.update('machines', [eq('id', machine.id), eq('status', 'offline')], { status: 'online', last_seen: now.toISOString() });
     if (!online) return (await tx.selectOne('machines', [eq('id', machine.id)])) ?? machine;
     context.lastSeen.forget(String(machine.id));
-    await statusChanged(tx, effects, online);
+    statusChanged(effects, online);
     if (view.settings.posture_enforcement !== 'enforce') return online;
     // The conditional update above holds the machine's row lock until COMMIT.
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
@@ -189,7 +189,7 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
       });
       if (!changed) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
       await writeAudit(tx, effects, { orgId, event: 'machine.manual_quarantine', machineId, actor, details: { previous_status: machine.status, hostname: machine.hostname }, at: now });
-      await statusChanged(tx, effects, changed);
+      statusChanged(effects, changed);
       effects.count(() => context.metrics.quarantines.inc({ reason: 'manual' }));
       return changed;
     }
@@ -203,7 +203,7 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
     });
     if (!released) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
     await writeAudit(tx, effects, { orgId, event: 'machine.manual_unquarantine', machineId, actor, details: { previous_reason: machine.quarantine_reason, hostname: machine.hostname }, at: now });
-    await statusChanged(tx, effects, released);
+    statusChanged(effects, released);
     effects.count(() => context.metrics.releases.inc({ kind: 'manual' }));
     return released;
   });

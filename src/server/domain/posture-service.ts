@@ -107,7 +107,7 @@ export async function applyEnforcement(
       at: now,
     });
     await prepareRemediation(tx, effects, changed, verdict.violations, now, settings ?? (await loadSettings(tx, orgId)));
-    await statusChanged(tx, effects, changed);
+    statusChanged(effects, changed);
     effects.count(() => context.metrics.quarantines.inc({ reason }));
     return changed;
   }
@@ -126,7 +126,7 @@ export async function applyEnforcement(
       details: machine.posture_exempt === true && !verdict.compliant ? { exempt: true, violations: verdict.violations } : { hostname: machine.hostname },
       at: now,
     });
-    await statusChanged(tx, effects, changed);
+    statusChanged(effects, changed);
     effects.count(() => context.metrics.releases.inc({ kind: 'auto' }));
     return changed;
   }
@@ -134,7 +134,7 @@ export async function applyEnforcement(
 }
 
 /** A machine's status changed: its peers' lists change, and realtime subscribers hear of it. */
-export async function statusChanged(_tx: Store, effects: Effects, machine: Row): Promise<void> {
+export function statusChanged(effects: Effects, machine: Row): void {
   effects.peersChanged(String(machine.org_id));
   effects.emit(String(machine.org_id), { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
 }

@@ -254,8 +254,7 @@ class SqliteStore implements Store {
   }
 
   async remove(table: TableName, filters: readonly Filter[]): Promise<Row[]> {
-    this.invalidate(table);
-    // Deleting an org's rows cascades; drop every cached read to be safe.
+    // Deletes cascade to other tables (a machine's reports and commands): drop every cached read.
     this.shared.readCache.clear();
     const def = tableDef(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
