@@ -6,7 +6,7 @@ root=$(CDPATH= cd -- "$(dirname -- "$self")/.." && pwd -P) || exit 2
 node="$root/node_modules/node/bin/node"
 [ -x "$node" ] || node=node
 bundle="$root/dist/bundle/$ZTNA_ENTRY.js"
-if [ ! -f "$bundle" ] || [ -n "$(find "$root/src" "$root/collectors" "$root/package.json" -newer "$bundle" \( -name '*.ts' -o -name package.json \) 2>/dev/null | head -n 1)" ]; then
+if [ ! -f "$bundle" ] || [ -n "$(find "$root/src" "$root/collectors" "$root/package.json" -newer "$bundle" \( -name '*.ts' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name package.json \) 2>/dev/null | head -n 1)" ]; then
   "$node" "$root/scripts/build.mjs" >&2 || { echo "$ZTNA_ENTRY: could not build the bundle (run \`npm ci\` first)" >&2; exit 2; }
 fi
 # Node's on-disk compile cache (beside the bundle it caches) saves re-parsing on every start.

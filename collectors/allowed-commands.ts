@@ -32,7 +32,6 @@ export const ALLOWED_COMMANDS = {
   sw_vers: { paths: { darwin: ['/usr/bin/sw_vers'] }, timeoutMs: 5_000 },
   diskutil: { paths: { darwin: ['/usr/sbin/diskutil'] }, timeoutMs: 15_000 },
   // Windows: Windows PowerShell 5.1 ships with every supported Windows; pwsh is not guaranteed.
-  schtasks: { paths: { win32: ['%SystemRoot%\\System32\\schtasks.exe'] }, timeoutMs: 30_000 },
   powershell: {
     paths: { win32: ['%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'] },
     timeoutMs: 30_000,

@@ -22,6 +22,14 @@ import type {
 import { SIGNAL_KEYS, firstLine } from './types.ts';
 
 const EXCERPT_CHARS = 600;
+/**
+ * A signal's evidence stays small whatever a tool printed or a file held: the report
+ * carries it, and a report over the server's 64 KiB body limit would be refused whole.
+ */
+export const MAX_DETAIL_CHARS = 500;
+export const MAX_FACTS_JSON_CHARS = 4_096;
+/** The report schema's limit on `os_version` (src/shared/posture-schemas.ts). */
+export const MAX_STRING_VALUE_CHARS = 256;
 /** A collector that has not answered by then is abandoned with `timeout`. */
 export const DEFAULT_COLLECTOR_DEADLINE_MS = 45_000;
 
@@ -85,7 +93,9 @@ export async function runCollector<K extends SignalKey>(
   collector: Collector<K>,
   options: Omit<CollectOptions, 'collectors' | 'onSignal'>,
 ): Promise<SignalResult<unknown>> {
-  const observations: Observation[] = [];
+  // Slots are reserved when a probe starts, so the evidence lists probes in the order the
+  // collector issued them, not the order concurrent probes happened to finish.
+  const observations: Array<Observation | undefined> = [];
   const context = recordingContext(options, observations);
   const started = performance.now();
   const deadlineMs = options.deadlineMs ?? DEFAULT_COLLECTOR_DEADLINE_MS;
@@ -119,16 +129,46 @@ export async function runCollector<K extends SignalKey>(
   } finally {
     clearTimeout(timer);
   }
+  finding = boundFinding(finding);
   const evidence: SignalEvidence = {
     method: finding.method,
     ...(finding.reason === undefined ? {} : { reason: finding.reason }),
     detail: finding.detail,
     ...(finding.facts === undefined ? {} : { facts: finding.facts }),
-    observations,
+    observations: observations.filter((observation): observation is Observation => observation !== undefined),
     duration_ms: Math.round((performance.now() - started) * 10) / 10,
     privileged: options.privileged,
   };
   return { value: finding.value, evidence };
+}
+
+/**
+ * The finding as it may enter a report: the detail clipped, facts over the limit (or not
+ * JSON) replaced by a note saying so, a string value clipped to what the schema accepts.
+ * Parsers quote tool output, and a tool can print anything (found by
+ * test/collectors/fuzz-parsers.test.ts: a 100 KB firewall-cmd error became a 100 KB detail).
+ */
+export function boundFinding<T>(finding: Finding<T>): Finding<T> {
+  const clipText = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+  let facts = finding.facts;
+  if (facts !== undefined) {
+    let size: number | null;
+    try {
+      size = JSON.stringify(facts).length;
+    } catch {
+      size = null;
+    }
+    if (size === null || size > MAX_FACTS_JSON_CHARS) {
+      facts = { omitted: `the facts were ${size === null ? 'not JSON' : `${size} characters of JSON`}, over the ${MAX_FACTS_JSON_CHARS}-character limit` };
+    }
+  }
+  const value = typeof finding.value === 'string' ? (clipText(finding.value, MAX_STRING_VALUE_CHARS) as T) : finding.value;
+  return {
+    ...finding,
+    value,
+    detail: clipText(finding.detail, MAX_DETAIL_CHARS),
+    ...(facts === undefined ? {} : { facts }),
+  };
 }
 
 function excerpt(text: string): string {
@@ -138,8 +178,9 @@ function excerpt(text: string): string {
 
 function recordingContext(
   options: Omit<CollectOptions, 'collectors' | 'onSignal'>,
-  observations: Observation[],
+  observations: Array<Observation | undefined>,
 ): ProbeContext {
+  const reserve = () => observations.push(undefined) - 1;
   const now = options.now ?? (() => new Date());
   return {
     platform: options.platform,
@@ -147,30 +188,33 @@ function recordingContext(
     now,
     env: options.env ?? ((name) => process.env[name]),
     async run(command, args, runOptions) {
+      const slot = reserve();
       const result = await options.runner.run(command, args, runOptions);
       const seen = [excerpt(result.stdout), excerpt(result.stderr)].filter(Boolean).join('\n--- stderr ---\n');
-      observations.push({
+      observations[slot] = {
         command: result.argv,
         exit_code: result.exitCode,
         ...(result.failure === undefined ? {} : { failure: `${result.failure}: ${result.failureMessage ?? ''}`.trim() }),
         seen: seen || '(no output)',
         duration_ms: Math.round(result.durationMs * 10) / 10,
-      });
+      };
       return result;
     },
     async read(path, readOptions) {
+      const slot = readOptions?.quiet ? -1 : reserve();
       const result = await options.fileSystem.read(path, readOptions);
-      if (readOptions?.quiet) return result;
-      observations.push(
+      if (slot < 0) return result;
+      observations[slot] = (
         result.ok
           ? { file: path, seen: `${result.data.length} bytes, modified ${new Date(result.mtimeMs).toISOString()}` }
-          : { file: path, failure: result.failure, seen: firstLine(result.message) },
+          : { file: path, failure: result.failure, seen: firstLine(result.message) }
       );
       return result;
     },
     async list(path) {
+      const slot = reserve();
       const result = await options.fileSystem.list(path);
-      if (!result.ok) observations.push({ file: path, failure: result.failure, seen: firstLine(result.message) });
+      if (!result.ok) observations[slot] = { file: path, failure: result.failure, seen: firstLine(result.message) };
       return result;
     },
     stat: (path) => options.fileSystem.stat(path),

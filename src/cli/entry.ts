@@ -52,4 +52,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await runCli(process.argv.slice(2));
+// No top-level await: the single-file binary is built from a CommonJS bundle.
+void runCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

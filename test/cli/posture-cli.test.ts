@@ -146,6 +146,6 @@ describe('errors: exit 2 with a message that names the file and the problem', ()
     expect(help.stdout).toContain('Exit status');
     const version = await ztna('--version');
     expect(version.exitCode).toBe(0);
-    expect(version.stdout).toMatch(/^ztna \d+\.\d+\.\d+ \(node 24\./);
+    expect(version.stdout).toMatch(/^ztna \d+\.\d+\.\d+ \(commit \S+, node 24\.\d+\.\d+, \w+\/\w+, node bundle\)$/m);
   });
 });

@@ -1,18 +1,23 @@
-/** `ztna service install | uninstall | status`; see src/agent/service.ts for the model. */
+/** `ztna service install | uninstall | status`; see src/agent/service.ts for the agent's service. */
 import { copyFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ALLOWED_COMMANDS } from '../../../collectors/allowed-commands.ts';
 import { readEnrollment } from '../../agent/enrollment.ts';
 import { configDir, ensureConfigDir } from '../../agent/paths.ts';
-import type { ServiceResult } from '../../agent/service.ts';
-import { installService, serviceStatus, systemConfigDir, uninstallService } from '../../agent/service.ts';
+import { agentServiceDefinition, systemConfigDir } from '../../agent/service.ts';
+import { isSingleExecutable } from '../../build-info.ts';
 import { createCommandRunner } from '../../platform/command-runner.ts';
+import type { ServicePlan, ServiceResult } from '../../platform/service-manager.ts';
+import { SERVICE_MANAGER_COMMANDS, installPlan, installService, selfCommand, servicePlatform, serviceStatus, uninstallService } from '../../platform/service-manager.ts';
 import { ZtnaError } from '../../shared/errors.ts';
 
-export async function serviceCommand(action: string): Promise<ServiceResult> {
-  const runner = createCommandRunner({ allowList: ALLOWED_COMMANDS });
-  if (action === 'status') return serviceStatus(runner);
-  if (action === 'uninstall') return uninstallService(runner);
+export async function serviceCommand(action: string, options: { dryRun?: boolean } = {}): Promise<ServiceResult | ServicePlan> {
+  const platform = servicePlatform();
+  // The daemon runs exactly what is running now: this binary, or this runtime and entry.
+  const definition = agentServiceDefinition(selfCommand(['daemon'], isSingleExecutable()), platform);
+  if (action === 'install' && options.dryRun) return installPlan(definition, platform);
+  const runner = createCommandRunner({ allowList: SERVICE_MANAGER_COMMANDS });
+  if (action === 'status') return serviceStatus(runner, definition, platform);
+  if (action === 'uninstall') return uninstallService(runner, definition, platform);
   if (action !== 'install') throw new ZtnaError('usage', `service: unknown action "${action}"; use install, uninstall or status`);
   const systemDir = systemConfigDir();
   // Carry the current enrollment over when the system-wide directory has none yet.
@@ -27,8 +32,6 @@ export async function serviceCommand(action: string): Promise<ServiceResult> {
   if (!(await readEnrollment(systemDir).catch(() => null))) {
     throw new ZtnaError('usage', `no enrollment in ${systemDir}: enroll first with \`sudo ZTNA_CONFIG_DIR="${systemDir}" ztna up --server URL --auth-key KEY\``);
   }
-  // The daemon runs exactly what is running now: this runtime and this entry point.
-  const command = [process.execPath, ...(process.argv[1] ? [process.argv[1]] : []), 'daemon'];
-  const result = await installService(runner, { command, configDir: systemDir });
+  const result = await installService(runner, definition, platform);
   return { ...result, detail: result.detail + carried };
 }
