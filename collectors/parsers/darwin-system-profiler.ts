@@ -54,7 +54,8 @@ export function parseSpFirewallJson(stdout: string): Finding<boolean> {
   const [value] = [...values] as [string];
   const facts: Record<string, unknown> = { spfirewall_globalstate: value };
   if (typeof stealth === 'string') facts.stealth_enabled = stealth;
-  const state = GLOBAL_STATES[value];
+  // Own keys only: "valueOf" or "constructor" must not find Object.prototype's members.
+  const state = Object.hasOwn(GLOBAL_STATES, value) ? GLOBAL_STATES[value] : undefined;
   if (!state) return unknown('unparsed_output', METHOD, `unknown spfirewall_globalstate "${clip(value, 60)}"`, facts);
   return known(state.enabled, METHOD, `system_profiler reports ${value} (global state ${state.code})`, {
     ...facts,

@@ -77,7 +77,9 @@ export function parseMdatpHealth(text: string): Finding<boolean> {
   }
   if (passive === true) return known(false, 'mdatp', 'Microsoft Defender runs in passive mode (it does not block)', facts);
   if (!realTime) return known(false, 'mdatp', 'Microsoft Defender real-time protection is off', facts);
-  if (!healthy) return known(false, 'mdatp', `Microsoft Defender reports unhealthy${Array.isArray(health.health_issues) ? `: ${health.health_issues.join(', ')}` : ''}`, facts);
+  // Only string issues are quoted: join() would print a JSON object as [object Object], or throw on one with a non-callable toString.
+  const issues = Array.isArray(health.health_issues) ? health.health_issues.filter((issue): issue is string => typeof issue === 'string') : [];
+  if (!healthy) return known(false, 'mdatp', `Microsoft Defender reports unhealthy${issues.length > 0 ? `: ${issues.join(', ')}` : ''}`, facts);
   return known(true, 'mdatp', 'Microsoft Defender is healthy with real-time protection on', facts);
 }
 

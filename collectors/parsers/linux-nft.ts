@@ -49,15 +49,17 @@ export function parseNftRuleset(text: string): Finding<boolean> {
       malformed += 1;
       continue;
     }
+    // Every field read below must be a string (or absent): a JSON object in a template literal can throw.
+    const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
     if ('chain' in entry) {
       const chain = (entry as { chain?: Partial<NftChain> }).chain;
-      if (chain && typeof chain.name === 'string' && typeof chain.table === 'string' && typeof chain.family === 'string') {
+      if (chain && typeof chain.name === 'string' && typeof chain.table === 'string' && typeof chain.family === 'string' && optionalString(chain.type) && optionalString(chain.hook) && optionalString(chain.policy)) {
         chains.push(chain as NftChain);
       } else malformed += 1;
     }
     if ('rule' in entry) {
       const rule = (entry as { rule?: Partial<NftRule> }).rule;
-      if (rule && typeof rule.chain === 'string' && typeof rule.table === 'string' && Array.isArray(rule.expr)) {
+      if (rule && typeof rule.chain === 'string' && typeof rule.table === 'string' && typeof rule.family === 'string' && Array.isArray(rule.expr)) {
         rules.push(rule as NftRule);
       } else malformed += 1;
     }

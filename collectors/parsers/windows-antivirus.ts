@@ -145,7 +145,8 @@ export function decideAntivirus(probe: AntivirusProbe): Finding<boolean> {
   }
 
   // 3. A known EDR agent is running.
-  const running = (probe.services ?? []).filter((service) => service.status === 'Running' && service.name in EDR_SERVICES);
+  // Own keys only: `in` would count a service named "constructor" or "toString" as an EDR agent.
+  const running = (probe.services ?? []).filter((service) => service.status === 'Running' && Object.hasOwn(EDR_SERVICES, service.name));
   if (running.length > 0) {
     const names = running.map((service) => `${EDR_SERVICES[service.name]} (${service.name})`).join(', ');
     return withReason(

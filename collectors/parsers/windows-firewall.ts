@@ -95,9 +95,10 @@ export function readFirewallProbe(value: unknown): FirewallProbe | null {
   if (record.networkCategories !== null && record.networkCategories !== undefined) {
     activeFromConnections = [];
     for (const category of asArray(record.networkCategories)) {
-      const profile = ({ Public: 'public', Private: 'private', DomainAuthenticated: 'domain' } as const)[
-        String(category) as 'Public' | 'Private' | 'DomainAuthenticated'
-      ];
+      // A string and an own key only: String() of a JSON object can throw, and a name such
+      // as "constructor" would find Object.prototype's member.
+      const categories = { Public: 'public', Private: 'private', DomainAuthenticated: 'domain' } as const;
+      const profile = typeof category === 'string' && Object.hasOwn(categories, category) ? categories[category as keyof typeof categories] : undefined;
       if (profile !== undefined && !activeFromConnections.includes(profile)) activeFromConnections.push(profile);
     }
   }

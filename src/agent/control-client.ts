@@ -3,6 +3,11 @@
  * a timeout on every request. It distinguishes a server that could not
  * be reached or failed (retry later) from one that refused the request (4xx: do not
  * retry the same thing), and never puts the node key in an error message.
+ *
+ * TLS: certificates are always verified against Node's CA store (the bundled Mozilla
+ * roots plus the PEM file named by NODE_EXTRA_CA_CERTS, read at process start — how a
+ * private CA is trusted); nothing here turns verification off. A certificate that does
+ * not verify is a `ServerUntrusted` error saying why and what to do.
  */
 import { ZtnaError } from '../shared/errors.ts';
 
@@ -24,14 +29,57 @@ export class ServerRejected extends ZtnaError {
   }
 }
 
+/** The server's certificate did not verify (retried like an unreachable server: it may be fixed). */
+export class ServerUntrusted extends ServerUnreachable {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ServerUntrusted';
+  }
+}
+
+/** OpenSSL / Node codes of certificate verification failures. */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function connectionError(serverUrl: string, error: NodeJS.ErrnoException): ServerUnreachable {
+  const code = error.code ?? '';
+  if (CERTIFICATE_ERRORS.has(code)) {
+    const hint =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+        ? 'the server needs a certificate valid for this name and date'
+        : 'if the server uses a private CA, set NODE_EXTRA_CA_CERTS to that CA\'s certificate (a PEM file) for ztna';
+    return new ServerUntrusted(`refusing ${serverUrl}: its TLS certificate does not verify (${code}: ${error.message}); ${hint}`, { cause: error });
+  }
+  return new ServerUnreachable(`cannot reach ${serverUrl} (${error.code ?? error.message})`, { cause: error });
+}
+
 const TIMEOUT_MS = 10_000;
 const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/i;
 
+/** Whether `serverUrl` sends node keys in clear text over a network (http to a non-loopback host). */
+export function isInsecureRemote(serverUrl: string): boolean {
+  const url = URL.parse(serverUrl);
+  return url !== null && url.protocol === 'http:' && !LOOPBACK.test(url.hostname);
+}
+
 /**
  * Accepts https anywhere and plain http only on loopback: a node key must not cross a
- * network in clear text.
+ * network in clear text — unless the person enrolling explicitly allows it
+ * (`ztna up --allow-insecure-http`, for a lab network).
  */
-export function validateServerUrl(input: string): string {
+export function validateServerUrl(input: string, options: { allowInsecureHttp?: boolean } = {}): string {
   let url: URL;
   try {
     url = new URL(input);
@@ -39,8 +87,11 @@ export function validateServerUrl(input: string): string {
     throw new ZtnaError('usage', `--server: "${input}" is not a URL (expected e.g. https://ztna.example.com)`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ZtnaError('usage', `--server: use an https:// URL, not ${url.protocol}`);
-  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
-    throw new ZtnaError('usage', `--server: plain http is only allowed to this machine (localhost); use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`);
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && options.allowInsecureHttp !== true) {
+    throw new ZtnaError(
+      'usage',
+      `--server: plain http is only allowed to this machine (localhost): the node key would cross the network unencrypted. Use https://${url.host}${url.pathname === '/' ? '' : url.pathname}, or add --allow-insecure-http if you accept that (a lab network)`,
+    );
   }
   if (url.username || url.password) throw new ZtnaError('usage', '--server: credentials do not belong in the URL');
   return url.origin + url.pathname.replace(/\/$/, '');
@@ -99,8 +150,12 @@ export async function createControlClient(serverUrl: string): Promise<ControlCli
           });
         },
       );
-      request.setTimeout(TIMEOUT_MS, () => request.destroy(Object.assign(new Error(`no answer within ${TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })));
-      request.on('error', (error: NodeJS.ErrnoException) => reject(new ServerUnreachable(`cannot reach ${serverUrl} (${error.code ?? error.message})`, { cause: error })));
+      // A deadline on the whole exchange, not only on socket inactivity (request.setTimeout):
+      // a server or middlebox that trickles its answer a byte at a time would otherwise hold
+      // the request open indefinitely — and with it the daemon's one heartbeat in flight.
+      const deadline = setTimeout(() => request.destroy(Object.assign(new Error(`no complete answer within ${TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), TIMEOUT_MS);
+      request.on('close', () => clearTimeout(deadline));
+      request.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(serverUrl, error)));
       request.end(payload);
     });
   return {

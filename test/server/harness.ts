@@ -82,6 +82,8 @@ export interface TestServer {
   store: Store;
   clock: FakeClock;
   tokens: TokenService;
+  /** The secret `tokens` signs with (security tests craft tokens with other claims). */
+  jwtSecret: Uint8Array;
   request<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string | Buffer; token?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
   org(name?: string): Promise<TestOrg>;
   report(nodeKey: string, signals?: Record<string, unknown>): Promise<HttpResult>;
@@ -91,11 +93,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { clock?: FakeClock; registerPerMinute?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { clock?: FakeClock; registerPerMinute?: number; failedAuthPerMinute?: number } = {}): Promise<TestServer> {
   const clock = options.clock ?? new FakeClock();
   const { store, dispose } = await openTestStore();
-  const tokens = createTokenService(randomBytes(32), clock.now);
-  const server = await buildServer({ store, tokens, clock, sweeper: false, registerPerMinute: options.registerPerMinute ?? 10_000 });
+  const jwtSecret = randomBytes(32);
+  const tokens = createTokenService(jwtSecret, clock.now);
+  const server = await buildServer({ store, tokens, clock, sweeper: false, registerPerMinute: options.registerPerMinute ?? 10_000, failedAuthPerMinute: options.failedAuthPerMinute ?? 100_000 });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const address = server.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -125,6 +128,7 @@ export async function startTestServer(options: { clock?: FakeClock; registerPerM
     store,
     clock,
     tokens,
+    jwtSecret,
     request,
     async org(name = `org-${randomBytes(4).toString('hex')}`) {
       const { org } = await findOrCreateOrg(store, name, clock.now());

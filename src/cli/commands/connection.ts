@@ -7,7 +7,7 @@
  * with one heartbeat or report.
  */
 import { collectLocalReport } from '../../agent/local-posture.ts';
-import { ServerRejected, ServerUnreachable, createControlClient, validateServerUrl } from '../../agent/control-client.ts';
+import { ServerRejected, ServerUnreachable, ServerUntrusted, createControlClient, validateServerUrl } from '../../agent/control-client.ts';
 import type { Enrollment } from '../../agent/enrollment.ts';
 import { forgetEnrollment, readEnrollment, writeEnrollment } from '../../agent/enrollment.ts';
 import { askDaemon, localSocketPath } from '../../agent/local-api.ts';
@@ -28,6 +28,8 @@ function explain(error: unknown, serverUrl: string): never {
   if (error instanceof ServerRejected && error.status === 401) {
     throw new ZtnaError('runtime', `${serverUrl} does not know this device any more (node key rejected): run \`ztna down\` then \`ztna up\` again`);
   }
+  // A certificate that does not verify is not a server that is down: say only why.
+  if (error instanceof ServerUntrusted) throw new ZtnaError('runtime', error.message, { cause: error });
   if (error instanceof ServerUnreachable) throw new ZtnaError('runtime', `${error.message}; is the server running? check the URL with \`ztna status\``);
   throw error;
 }
@@ -43,11 +45,11 @@ export interface UpResult {
   readonly mode: string;
 }
 
-export async function up(options: { server: string; authKey?: string; hostname?: string }): Promise<UpResult> {
+export async function up(options: { server: string; authKey?: string; hostname?: string; allowInsecureHttp?: boolean }): Promise<UpResult> {
   const dir = configDir();
   const existing = await readEnrollment(dir);
   if (existing) throw new ZtnaError('usage', `already enrolled with ${existing.server_url} as machine ${existing.machine_id}; run \`ztna down\` first to enroll again`);
-  const serverUrl = validateServerUrl(options.server);
+  const serverUrl = validateServerUrl(options.server, { allowInsecureHttp: options.allowInsecureHttp === true });
   const authKey = options.authKey ?? process.env.ZTNA_AUTH_KEY;
   if (!authKey) throw new ZtnaError('usage', '--auth-key is required (or set ZTNA_AUTH_KEY, which keeps it out of the shell history)');
   const report = await collectLocalReport();

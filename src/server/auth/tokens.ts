@@ -21,6 +21,11 @@ export interface AdminClaims {
   readonly orgId: string;
   readonly role: 'admin';
   readonly subject: string;
+  /**
+   * When the credential expires (ms since the epoch): long-lived connections (realtime)
+   * are closed then. Absent for credentials whose expiry is checked elsewhere.
+   */
+  readonly expiresAt?: number;
 }
 
 export interface TokenService {
@@ -55,7 +60,7 @@ export function createTokenService(secret: Uint8Array, now: () => Date = () => n
           currentDate: now(),
         });
         if (typeof payload.org_id !== 'string' || payload.role !== 'admin') return null;
-        return { orgId: payload.org_id, role: 'admin', subject: typeof payload.sub === 'string' ? payload.sub : 'admin' };
+        return { orgId: payload.org_id, role: 'admin', subject: typeof payload.sub === 'string' ? payload.sub : 'admin', expiresAt: (payload.exp as number) * 1000 };
       } catch {
         return null; // forged, expired, wrong algorithm, malformed: all simply "not a token"
       }

@@ -24,11 +24,17 @@ import { riskScore } from './risk.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
 
 const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9:_.\-/]+$/, 'tags are letters, digits and :_.-/');
-const optionalText = (max: number) => z.string().trim().max(max).optional();
+/**
+ * What a device names itself is printed on other devices (`ztna peers`) and in admin
+ * tools: no control characters (terminal escape sequences) and no bidi overrides.
+ */
+const PRINTABLE = /^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u;
+const printableText = (max: number) => z.string().trim().max(max).regex(PRINTABLE, 'control characters and bidi overrides are not allowed');
+const optionalText = (max: number) => printableText(max).optional();
 
 export const registerSchema = z.strictObject({
   auth_key: z.string().min(1).max(200),
-  hostname: z.string().trim().min(1).max(255),
+  hostname: printableText(255).min(1),
   os: optionalText(64),
   os_version: optionalText(256),
   arch: optionalText(32),

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { postureReportSchema } from '../../shared/posture-schemas.ts';
 import { ApiError } from '../errors.ts';
+import { clientKey } from '../rate-limit.ts';
 import { commandResultSchema, heartbeat, heartbeatSchema, recordCommandResult, registerMachine, registerSchema, authenticateMachine } from '../domain/machines.ts';
 import { handleReport } from '../domain/posture-service.ts';
 import type { ServerDeps } from '../app.ts';
@@ -16,7 +17,7 @@ export function agentRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { context, peers, registerLimiter } = deps;
 
   app.post('/api/register', async (request) => {
-    const wait = registerLimiter.hit(request.ip);
+    const wait = registerLimiter.hit(clientKey(request.ip));
     if (wait > 0) throw new ApiError('rate_limited', `too many registration attempts from this address; retry in ${wait} s`);
     return registerMachine(context, parseBody(registerSchema, request.body));
   });
