@@ -1,4 +1,4 @@
-// Bundles the CLI and server entry points into dist/ with esbuild: one ESM file per
+// Bundles the CLI and server entry points (and the dashboard) into dist/ with esbuild: one ESM file per
 // entry plus lazily loaded chunks (collectors for other OSes, chalk, execa, zod, …), so
 // that `ztna --version` parses little and the bare Node start dominates.
 // Written to a temporary directory and renamed into place, so a concurrent launcher
@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitCommit } from './lib/build-info.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bundle');
@@ -25,6 +26,7 @@ try {
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',
+    define: { __ZTNA_COMMIT__: JSON.stringify(gitCommit(root)) },
     // ws loads these optional native speed-ups inside try/catch; without them it uses JS.
     external: ['bufferutil', 'utf-8-validate'],
     // CommonJS dependencies inside an ESM bundle need a require().
@@ -32,6 +34,9 @@ try {
   });
   await rm(outdir, { recursive: true, force: true });
   await rename(staging, outdir);
+  // The admin dashboard's browser files (dist/dashboard), served by ztna-server.
+  const { buildDashboard } = await import('./build-dashboard.mjs');
+  await buildDashboard(root);
 } catch (error) {
   await rm(staging, { recursive: true, force: true });
   console.error(`build failed: ${error.message}`);

@@ -8,7 +8,7 @@
 import { Command, Option } from 'commander';
 import type { ChalkInstance } from 'chalk';
 import type { SignalKey, SignalResult } from '../../collectors/types.ts';
-import { AGENT_VERSION } from '../version.ts';
+import { versionLine } from '../build-info.ts';
 import type { PostureResult } from './commands/posture.ts';
 
 export interface CliIO {
@@ -64,7 +64,7 @@ async function emitPosture(result: PostureResult, json: boolean, io: CliIO): Pro
 export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
   const program = new Command('ztna')
     .description('Device posture agent: measures disk encryption, firewall, antivirus and patch age, and reports them to a ztna server.')
-    .version(`ztna ${AGENT_VERSION} (node ${process.versions.node}, ${process.platform}/${process.arch})`, '-v, --version', 'print the version')
+    .version(versionLine('ztna'), '-v, --version', 'print the version, commit and runtime')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
@@ -134,12 +134,31 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
     .requiredOption('--server <url>', 'server URL (https://…; plain http only to localhost)')
     .option('--auth-key <key>', 'auth key from the admin (or set ZTNA_AUTH_KEY)')
     .option('--hostname <name>', 'name to enroll under (default: this machine\'s hostname)')
+    .option('--allow-insecure-http', 'allow a plain http:// server that is not on this machine: the auth key and node key then cross the network UNENCRYPTED (lab networks only)')
     .option('--json', 'print the enrollment result as JSON')
-    .addHelpText('after', '\nThe node key is stored in the config directory with mode 0600 (ZTNA_CONFIG_DIR moves it).\n\nExample:\n  ZTNA_AUTH_KEY=ztna_auth_… ztna up --server https://ztna.example.com')
+    .addHelpText(
+      'after',
+      '\nThe node key is stored in the config directory with mode 0600 (ZTNA_CONFIG_DIR moves it).\n\n' +
+        'TLS: the server\'s certificate is always verified. For a server with a private CA, point\n' +
+        'NODE_EXTRA_CA_CERTS at the CA certificate (PEM) for every ztna command and the daemon.\n' +
+        'Plain http:// is refused unless the server is on this machine (localhost, 127.0.0.1, [::1])\n' +
+        'or --allow-insecure-http is given.\n\n' +
+        'Examples:\n  ZTNA_AUTH_KEY=ztna_auth_… ztna up --server https://ztna.example.com\n' +
+        '  NODE_EXTRA_CA_CERTS=/etc/ztna/ca.pem ztna up --server https://ztna.internal:8787',
+    )
     .exitOverride()
-    .action(async (options: { server: string; authKey?: string; hostname?: string; json?: boolean }) => {
+    .action(async (options: { server: string; authKey?: string; hostname?: string; allowInsecureHttp?: boolean; json?: boolean }) => {
       const { up } = await import('./commands/connection.ts');
-      const result = await up({ server: options.server, ...(options.authKey ? { authKey: options.authKey } : {}), ...(options.hostname ? { hostname: options.hostname } : {}) });
+      if (options.allowInsecureHttp) {
+        const { isInsecureRemote } = await import('../agent/control-client.ts');
+        if (isInsecureRemote(options.server)) io.stderr(`ztna: warning: --allow-insecure-http: the auth key and the node key will cross the network to ${options.server} unencrypted\n`);
+      }
+      const result = await up({
+        server: options.server,
+        ...(options.authKey ? { authKey: options.authKey } : {}),
+        ...(options.hostname ? { hostname: options.hostname } : {}),
+        ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+      });
       if (options.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       else {
         const color = await io.color(false);
@@ -216,17 +235,21 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
 
   program
     .command('service')
-    .description('run the daemon in the background under systemd (Linux), launchd (macOS) or the Task Scheduler (Windows)')
+    .description('run the daemon in the background under systemd (Linux), launchd (macOS) or the Windows service manager')
     .argument('<action>', 'install, uninstall or status')
+    .option('--dry-run', 'install: print the service definition and the commands, change nothing')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nEnroll the system-wide agent first, then install (both need root / Administrator):\n  sudo ZTNA_CONFIG_DIR=/var/lib/ztna ztna up --server https://ztna.example.com --auth-key …\n  sudo ztna service install')
+    .addHelpText(
+      'after',
+      '\nEnroll the system-wide agent first, then install (both need root / Administrator):\n  sudo ZTNA_CONFIG_DIR=/var/lib/ztna ztna up --server https://ztna.example.com --auth-key …\n  sudo ztna service install\n\nThe service runs this same program (the binary\'s real path). Logs: journalctl -u ztna (Linux),\n/Library/Logs/ztna/agent.log (macOS), %ProgramData%\\ztna\\logs\\agent.log (Windows).',
+    )
     .exitOverride()
-    .action(async (action: string, options: { json?: boolean }) => {
+    .action(async (action: string, options: { json?: boolean; dryRun?: boolean }) => {
       const { serviceCommand } = await import('./commands/service.ts');
-      const result = await serviceCommand(action);
-      if (options.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-      else io.stdout(`${result.detail}\nunit file: ${result.unit_file}\nconfig directory: ${result.config_dir}\n`);
-      if (action === 'status' && result.active !== true) outcome.exitCode = 1;
+      const { describeServiceOutcome } = await import('../platform/service-manager.ts');
+      const result = await serviceCommand(action, { dryRun: options.dryRun === true });
+      io.stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : describeServiceOutcome(result));
+      if ('action' in result && result.action === 'status' && result.active !== true) outcome.exitCode = 1;
     });
 
   program

@@ -21,13 +21,18 @@ import { LastSeenBuffer } from './domain/last-seen.ts';
 import { PeerLists } from './domain/peers.ts';
 import { startSweeper, sweepOnce } from './domain/sweeper.ts';
 import { ApiError, errorBody, unauthorized } from './errors.ts';
+import { dashboardAssets } from './dashboard/assets.ts';
+import type { DashboardAssets } from './dashboard/assets.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
+import { SessionService } from './dashboard/sessions.ts';
 import { createMetrics } from './metrics.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { FailedAuthLimiter, RateLimiter, clientKey } from './rate-limit.ts';
 import { RealtimeHub } from './realtime/hub.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { realtimeRoutes } from './routes/realtime.ts';
 import type { Store } from './store/store.ts';
+import { eq } from './store/query.ts';
 import { ConstraintError } from './store/store.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -70,8 +75,17 @@ export interface ServerOptions {
   readonly auditLog?: Logger;
   /** Registration attempts per client address per minute (default 300). */
   readonly registerPerMinute?: number;
+  /**
+   * Failed authentications (401s) per client address per minute before that address is
+   * refused (429) on every /api/ route until the minute ends (default 100).
+   */
+  readonly failedAuthPerMinute?: number;
   /** Run the offline/expiry sweeper in the background (default true). */
   readonly sweeper?: boolean;
+  /** The dashboard's static files (default: the single executable's assets, else dist/dashboard). */
+  readonly dashboard?: DashboardAssets;
+  /** Terminate TLS here (PEM certificate chain and private key): the server speaks https only. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 export interface ServerDeps {
@@ -105,6 +119,7 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     }),
     lastSeen: new LastSeenBuffer(),
   };
+  const sessions = new SessionService(store, context.clock);
   const deps: ServerDeps = {
     context,
     peers: new PeerLists(),
@@ -112,14 +127,20 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     async authenticateAdmin(request, tokenOverride) {
       const header = request.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : tokenOverride;
+      // Without a token, the dashboard's session cookie (CSRF and Origin checked there).
+      const session = token ? null : await sessions.authenticate(request);
+      if (session) return session;
       if (!token) throw unauthorized('missing admin token: send Authorization: Bearer <token>');
       const claims = await options.tokens.verify(token);
       if (!claims) throw unauthorized('invalid or expired admin token');
+      // A token outlives nothing it names: once its org is gone, it is not a credential.
+      if (!(await store.selectOne('orgs', [eq('id', claims.orgId)]))) throw unauthorized('the organisation of this admin token does not exist');
       return claims;
     },
   };
 
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject, rather than strip, JSON that tries prototype pollution.
@@ -128,10 +149,12 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
     // Errors raised before routing (bad percent-encoding, over-long path parameters) also
-    // leave in the SPEC's error shape.
+    // leave in the SPEC's error shape — without the query string, which Fastify's messages
+    // quote and which may carry a token (`/api/realtime?token=`).
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
-      (reply as unknown as { status(code: number): { send(body: unknown): void } }).status(status).send(frameworkErrorBody(status, error.message));
+      const message = error.message.replace(/\?[^\s'"]*/g, '?…');
+      (reply as unknown as { status(code: number): { send(body: unknown): void } }).status(status).send(frameworkErrorBody(status, message));
     },
     // Malformed HTTP (oversized headers, garbage request lines) never reaches Fastify's
     // handlers; answer it in the same shape on the raw socket.
@@ -146,6 +169,8 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
       }
     },
   });
+
+  const failedAuth = new FailedAuthLimiter(options.failedAuthPerMinute ?? 100, 60_000, () => context.clock.now().getTime());
 
   app.addHook('preValidation', async (request) => {
     const problem = request.body === undefined ? null : bodyProblem(request.body, MAX_JSON_DEPTH);
@@ -177,15 +202,25 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401) failedAuth.failed(clientKey(request.ip));
     const route = request.routeOptions.url ?? 'unmatched';
     context.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     context.metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
+  // Checked before the body is even read: a blocked address costs no parsing and no lookup.
+  // (Added after the WebSocket plugin, whose own onRequest hook must see a refused upgrade
+  // first so that it closes the upgraded socket.)
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const wait = failedAuth.blockedFor(clientKey(request.ip));
+    if (wait > 0) throw new ApiError('rate_limited', `too many failed authentication attempts from this address; retry in ${wait} s`);
+  });
   agentRoutes(app, deps);
   adminRoutes(app, deps);
   realtimeRoutes(app, deps);
+  dashboardRoutes(app, deps, sessions, options.dashboard ?? dashboardAssets());
 
   app.get('/healthz', async () => {
     await store.count('orgs');

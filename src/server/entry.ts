@@ -1,15 +1,16 @@
 /**
  * Process entry of `ztna-server` (run by bin/ztna-server): `serve`, `bootstrap`,
- * `migrate` (SPEC section 4). The only module of the server that exits the process or
- * installs signal handlers.
+ * `login-link`, `migrate` (SPEC section 4). The only module of the server that exits the
+ * process or installs signal handlers.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
-import { AGENT_VERSION } from '../version.ts';
+import { isSingleExecutable, versionLine } from '../build-info.ts';
 import { buildServer } from './app.ts';
 import { createTokenService, loadJwtSecret } from './auth/tokens.ts';
+import { DEFAULT_LINK_TTL_S, MAX_LINK_TTL_S, createLoginLink, loginUrl } from './dashboard/sessions.ts';
 import { findOrCreateOrg } from './domain/orgs.ts';
 import { LATEST_SCHEMA_VERSION } from './store/migrations.ts';
 import { openPostgresStore } from './store/postgres/postgres-store.ts';
@@ -25,8 +26,50 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-function displayAddress(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function displayAddress(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The PEM certificate (chain) and private key of `--tls-cert` / `--tls-key`, checked to
+ * be readable, parseable and a pair before anything else starts. Messages name the files,
+ * never their contents.
+ */
+async function loadTls(options: { tlsCert?: string; tlsKey?: string }, logger: pino.Logger): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined) throw new UsageError('--tls-cert and --tls-key go together: give both (PEM files) or neither');
+  const read = async (flag: string, path: string) => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new UsageError(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  const cert = await read('--tls-cert', options.tlsCert);
+  const key = await read('--tls-key', options.tlsKey);
+  const { X509Certificate, createPrivateKey } = await import('node:crypto');
+  const { createSecureContext } = await import('node:tls');
+  let certificate: InstanceType<typeof X509Certificate>;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new UsageError(`--tls-cert: ${options.tlsCert} does not hold a PEM certificate`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new UsageError(`--tls-key: ${options.tlsKey} does not hold an unencrypted PEM private key`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) throw new UsageError(`--tls-key: ${options.tlsKey} is not the private key of the certificate in ${options.tlsCert}`);
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new UsageError(`--tls-cert / --tls-key: cannot use them for TLS: ${(error as Error).message}`);
+  }
+  if (Date.parse(certificate.validTo) <= Date.now()) logger.warn({ file: options.tlsCert, valid_to: certificate.validTo }, 'the TLS certificate has expired: agents will refuse this server');
+  if (process.platform !== 'win32' && ((await stat(options.tlsKey)).mode & 0o077) !== 0) logger.warn({ file: options.tlsKey }, 'the TLS private key is readable by other users: chmod 600 it');
+  return { cert, key };
 }
 
 /** The URL without its credentials, for messages. */
@@ -59,12 +102,13 @@ async function signingSecret(store: Store, dataDir: string): Promise<Uint8Array>
   return loadJwtSecret(resolve(dataDir));
 }
 
-async function serve(options: { listen: string; data: string; db?: string; logLevel: string }): Promise<number> {
+async function serve(options: { listen: string; data: string; db?: string; logLevel: string; tlsCert?: string; tlsKey?: string }): Promise<number> {
   const { host, port } = parseListen(options.listen);
   const logger = pino({ level: options.logLevel, base: { service: 'ztna-server' } });
+  const tls = await loadTls(options, logger);
   const store = await openStore(options);
   const tokens = createTokenService(await signingSecret(store, options.data));
-  const server = await buildServer({ store, tokens, logger, auditLog: pino({ base: { stream: 'audit' } }) });
+  const server = await buildServer({ store, tokens, logger, auditLog: pino({ base: { stream: 'audit' } }), ...(tls ? { tls } : {}) });
   try {
     await server.app.listen({ host, port });
   } catch (error) {
@@ -76,7 +120,7 @@ async function serve(options: { listen: string; data: string; db?: string; logLe
   }
   const address = server.app.server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
-  process.stdout.write(`listening on ${displayAddress(host, bound)}\n`);
+  process.stdout.write(`listening on ${displayAddress(tls ? 'https' : 'http', host, bound)}\n`);
   await new Promise<void>((resolveStop) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
@@ -110,11 +154,75 @@ async function bootstrap(options: { data: string; db?: string; org: string; json
   }
 }
 
+async function serviceAction(action: string, options: { data?: string; listen: string; db?: string; tlsCert?: string; tlsKey?: string; dryRun?: boolean; json?: boolean }): Promise<number> {
+  const { SERVICE_MANAGER_COMMANDS, describeServiceOutcome, installPlan, installService, selfCommand, servicePlatform, serviceStatus, uninstallService } = await import('../platform/service-manager.ts');
+  const { serverServiceDefinition } = await import('./service.ts');
+  const { createCommandRunner } = await import('../platform/command-runner.ts');
+  if (!['install', 'uninstall', 'status'].includes(action)) throw new UsageError(`service: unknown action "${action}"; use install, uninstall or status`);
+  if (action === 'install' && !options.data) throw new UsageError('service install needs --data DIR: where the service keeps its database and secret (e.g. /var/lib/ztna-server)');
+  parseListen(options.listen);
+  if (options.db && !/^postgres(ql)?:\/\//.test(options.db)) throw new UsageError(`--db: expected postgres://USER@HOST:PORT/DB, got "${redact(options.db)}"`);
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both (PEM files) or neither');
+  const tls = options.tlsCert && options.tlsKey ? { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } : undefined;
+  const platform = servicePlatform();
+  const definition = serverServiceDefinition({ program: selfCommand([], isSingleExecutable()), data: options.data ?? defaultServiceData(platform), listen: options.listen, db: options.db, tls }, platform);
+  const runner = createCommandRunner({ allowList: SERVICE_MANAGER_COMMANDS });
+  const outcome =
+    action === 'install'
+      ? options.dryRun
+        ? installPlan(definition, platform)
+        : await installService(runner, definition, platform)
+      : action === 'uninstall'
+        ? await uninstallService(runner, definition, platform)
+        : await serviceStatus(runner, definition, platform);
+  process.stdout.write(options.json ? `${JSON.stringify(outcome, null, 2)}\n` : describeServiceOutcome(outcome));
+  return 'action' in outcome && outcome.action === 'status' && outcome.active !== true ? 1 : 0;
+}
+
+/** Where uninstall/status look when no --data is given: only the file names depend on it. */
+function defaultServiceData(platform: NodeJS.Platform): string {
+  if (platform === 'win32') return `${process.env.ProgramData ?? 'C:\\ProgramData'}\\ztna-server`;
+  return platform === 'darwin' ? '/Library/Application Support/ztna-server' : '/var/lib/ztna-server';
+}
+
 async function migrate(options: { data: string; db?: string }): Promise<number> {
   const store = await openStore(options, true);
   await store.close();
   process.stdout.write(`schema is at version ${LATEST_SCHEMA_VERSION}\n`);
   return 0;
+}
+
+/** A one-time dashboard sign-in URL for the org's admin (src/server/dashboard/sessions.ts). */
+async function loginLink(options: { data: string; db?: string; org: string; url: string; ttl: string; json?: boolean }): Promise<number> {
+  const ttlSeconds = Number(options.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_LINK_TTL_S) throw new UsageError(`--ttl: whole seconds between 60 and ${MAX_LINK_TTL_S}`);
+  const name = options.org.trim();
+  if (name === '' || name.length > 200) throw new UsageError('--org: a name of 1 to 200 characters');
+  let base: URL;
+  try {
+    base = new URL(options.url);
+  } catch {
+    throw new UsageError(`--url: expected the server's address, e.g. http://127.0.0.1:8787, got "${options.url}"`);
+  }
+  if ((base.protocol !== 'http:' && base.protocol !== 'https:') || base.pathname !== '/' || base.search !== '' || base.hash !== '' || base.username !== '') {
+    throw new UsageError(`--url: expected http(s)://HOST:PORT with no path, got "${options.url}"`);
+  }
+  const store = await openStore(options);
+  try {
+    const now = new Date();
+    const { org, created } = await findOrCreateOrg(store, name, now);
+    const { token, expiresAt } = await createLoginLink(store, String(org.id), now, ttlSeconds);
+    const url = loginUrl(base.origin, token);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ url, org_id: org.id, expires_at: expiresAt })}\n`);
+    } else {
+      process.stdout.write(`${url}\n`);
+      process.stderr.write(`${created ? 'created' : 'found'} org "${name}"; open the link above in a browser within ${Math.round(ttlSeconds / 60)} min (it works once)\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
 }
 
 export async function runServerCli(argv: readonly string[]): Promise<number> {
@@ -125,7 +233,7 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('ztna-server')
     .description('ztna reference server: enrolls machines, evaluates posture, quarantines and releases, answers access checks')
-    .version(`ztna-server ${AGENT_VERSION} (node ${process.versions.node})`, '-v, --version')
+    .version(versionLine('ztna-server'), '-v, --version', 'print the version, commit and runtime')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const dataOption = ['--data <dir>', 'data directory (SQLite file, JWT secret)', './data'] as const;
@@ -137,6 +245,8 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .option(...dataOption)
     .option(...dbOption)
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+    .option('--tls-cert <file>', 'terminate TLS here: PEM certificate (chain) for https (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted; keep it mode 0600)')
     .exitOverride()
     .action(async (options) => {
       exitCode = await serve(options);
@@ -162,6 +272,35 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .action(async (options) => {
       exitCode = await migrate(options);
     });
+  program
+    .command('login-link')
+    .description('print a one-time URL that signs a browser in to the dashboard as the org\'s admin (safe while the server runs)')
+    .option(...dataOption)
+    .option(...dbOption)
+    .option('--org <name>', 'organisation name (created if it does not exist, like bootstrap)', 'default')
+    .option('--url <base>', 'the address browsers reach the server at', 'http://127.0.0.1:8787')
+    .option('--ttl <seconds>', 'how long the link stays valid (it works once)', String(DEFAULT_LINK_TTL_S))
+    .option('--json', 'print {"url", "org_id", "expires_at"}')
+    .exitOverride()
+    .action(async (options) => {
+      exitCode = await loginLink(options);
+    });
+  program
+    .command('service')
+    .description('run `serve` in the background under systemd (Linux), launchd (macOS) or the Windows service manager')
+    .argument('<action>', 'install, uninstall or status')
+    .option('--data <dir>', 'data directory for the service (install: required)')
+    .option('--listen <host:port>', 'address the service listens on', '127.0.0.1:8787')
+    .option(...dbOption)
+    .option('--tls-cert <file>', 'the service terminates TLS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--dry-run', 'install: print the service definition and the commands, change nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample (as root):\n  ztna-server service install --data /var/lib/ztna-server --listen 0.0.0.0:8787\nLogs: journalctl -u ztna-server (Linux), /Library/Logs/ztna/server.log (macOS),\nDATA\\logs\\server.log (Windows).')
+    .exitOverride()
+    .action(async (action: string, options) => {
+      exitCode = await serviceAction(action, options);
+    });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -174,6 +313,10 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && /ztna-server(\.js)?$/.test(process.argv[1])) {
-  process.exitCode = await runServerCli(process.argv.slice(2));
+// Run only as the process entry (the bundle or the single-file binary), not when imported
+// by tests. No top-level await: the single-file binary is built from a CommonJS bundle.
+if (process.argv[1] && /ztna-server(\.js|\.exe)?$/i.test(process.argv[1])) {
+  void runServerCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

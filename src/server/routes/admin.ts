@@ -1,13 +1,15 @@
 /**
- * Admin routes (Bearer JWT; SPEC section 4): the `/api/db/<table>` surface,
- * `/api/org-management`, `/api/acl/evaluate`. The org always comes from the verified
- * token, never from the request.
+ * Admin routes (Bearer JWT or the dashboard's session cookie; SPEC section 4): the
+ * `/api/db/<table>` surface, `/api/org-management`, `/api/acl/evaluate`, and the
+ * read-only `/api/posture/impact`. The org always comes from the verified token or
+ * session, never from the request.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { aclEvaluateSchema, evaluateAccess } from '../domain/acl.ts';
 import { apiTable, deleteRows, insertRow, parseTableQuery, selectRows, updateRows } from '../domain/db-api.ts';
 import type { QueryParams } from '../domain/db-api.ts';
+import { impactRequestSchema, previewImpact } from '../domain/posture-impact.ts';
 import { badRequest, forbidden } from '../errors.ts';
 import type { ServerDeps } from '../app.ts';
 import { parseBody } from './validation.ts';
@@ -60,5 +62,11 @@ export function adminRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.post('/api/acl/evaluate', async (request) => {
     const claims = await admin(request);
     return evaluateAccess(context, claims.orgId, parseBody(aclEvaluateSchema, request.body));
+  });
+
+  // Read-only: what a mode or policy change would do now (domain/posture-impact.ts). A body is optional.
+  app.post('/api/posture/impact', async (request) => {
+    const claims = await admin(request);
+    return previewImpact(context, claims.orgId, parseBody(impactRequestSchema, request.body ?? {}));
   });
 }

@@ -158,6 +158,30 @@ CREATE TABLE server_secrets (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'dashboard sign-in: one-time login links and admin sessions',
+    sql: `
+CREATE TABLE login_links (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  token_hash {{text}} NOT NULL,
+  created_at {{ts}} NOT NULL,
+  expires_at {{ts}} NOT NULL,
+  used_at {{ts}}
+);
+CREATE INDEX login_links_expires ON login_links(expires_at);
+CREATE TABLE admin_sessions (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  token_hash {{text}} NOT NULL,
+  login_link_id {{text}},
+  created_at {{ts}} NOT NULL,
+  expires_at {{ts}} NOT NULL
+);
+CREATE INDEX admin_sessions_expires ON admin_sessions(expires_at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -153,6 +153,18 @@ export const TABLES = {
     primaryKey: 'id',
     columns: { id: text, org_id: text, name: text, priority: int, action: text, src: text, dst: text, ports: text, created_at: ts },
   },
+  /** Dashboard sign-in (src/server/dashboard/sessions.ts); never an /api/db table. */
+  login_links: {
+    name: 'login_links',
+    primaryKey: 'id',
+    columns: { id: text, org_id: text, token_hash: secret, created_at: ts, expires_at: ts, used_at: nullableTs },
+  },
+  /** Dashboard sessions (cookie `ztna_session`); never an /api/db table. */
+  admin_sessions: {
+    name: 'admin_sessions',
+    primaryKey: 'id',
+    columns: { id: text, org_id: text, token_hash: secret, login_link_id: nullableText, created_at: ts, expires_at: ts },
+  },
 } as const satisfies Record<string, Omit<TableDef, 'name'> & { name: string }>;
 
 export type TableName = keyof typeof TABLES;

@@ -1,0 +1,137 @@
+/** Rows as the admin API returns them (SPEC section 4, `/api/db/<table>`). */
+export type Mode = 'disabled' | 'monitor' | 'enforce';
+export type MachineStatus = 'online' | 'offline' | 'quarantined';
+
+export interface Machine {
+  id: string;
+  org_id: string;
+  hostname: string;
+  os: string | null;
+  os_version: string | null;
+  arch: string | null;
+  agent_version: string | null;
+  tags: string[];
+  status: MachineStatus;
+  quarantine_reason: 'posture' | 'expired' | 'manual' | null;
+  last_seen: string | null;
+  risk_score: number;
+  posture_exempt: boolean;
+  created_at: string;
+}
+
+export interface Observation {
+  command?: string[];
+  exit_code?: number | null;
+  file?: string;
+  failure?: string;
+  seen?: string;
+  duration_ms?: number;
+}
+
+export interface SignalEvidence {
+  method?: string;
+  reason?: string;
+  detail?: string;
+  facts?: Record<string, unknown>;
+  observations?: Observation[];
+  duration_ms?: number;
+  privileged?: boolean;
+}
+
+export interface PostureReportRow {
+  id: string;
+  machine_id: string;
+  os_version: string;
+  disk_encrypted: boolean | null;
+  firewall_enabled: boolean | null;
+  antivirus_enabled: boolean | null;
+  patch_age_days: number | null;
+  compliant: boolean;
+  violations: string[];
+  mode: Mode;
+  reported_at: string;
+  extras?: {
+    platform?: string;
+    arch?: string;
+    hostname?: string;
+    agent_version?: string;
+    collected_at?: string;
+    evidence?: Record<string, SignalEvidence | undefined>;
+  } | null;
+}
+
+export interface PolicyRow {
+  id: string;
+  name: string;
+  enabled: boolean;
+  require_disk_encryption: boolean;
+  require_firewall: boolean;
+  require_antivirus: boolean;
+  max_patch_age_days: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrgSettingsRow {
+  org_id: string;
+  posture_enforcement: Mode;
+  report_max_age_s: number | null;
+  offline_after_s: number;
+  [key: string]: unknown;
+}
+
+export interface AuditRow {
+  id: string;
+  event: string;
+  machine_id: string | null;
+  actor: string;
+  details: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface AgentCommandRow {
+  id: string;
+  machine_id: string;
+  command: string;
+  status: string;
+  created_at: string;
+  expires_at: string;
+  result: unknown;
+}
+
+export interface ImpactedMachine {
+  machine_id: string;
+  hostname: string;
+  os: string | null;
+  status: MachineStatus;
+  quarantine_reason: string | null;
+  violations: string[];
+  reported_at: string;
+  expired: boolean;
+}
+
+export interface ImpactPreview {
+  mode: Mode;
+  current_mode: Mode;
+  proposed_policies: boolean;
+  evaluated: number;
+  without_report: number;
+  would_quarantine: ImpactedMachine[];
+  would_release: ImpactedMachine[];
+  offline_failing: ImpactedMachine[];
+  exempt_failing: ImpactedMachine[];
+  computed_at: string;
+}
+
+export interface SessionInfo {
+  org_id: string;
+  org_name: string | null;
+  expires_at: string | null;
+  csrf_token: string | null;
+}
+
+export interface RealtimeEvent {
+  table: 'machines' | 'posture_reports' | 'audit_log' | string;
+  type: 'INSERT' | 'UPDATE' | 'DELETE' | string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,136 @@
+/**
+ * Impact preview (`POST /api/posture/impact`): which machines a mode or policy change
+ * would quarantine (or release) right now, computed from the stored latest reports with
+ * the same rules as the continuous re-evaluation (posture-service.ts) — and changing
+ * nothing: no write, no audit event, no realtime event.
+ *
+ * Rules mirrored from applyEnforcement / reevaluateOrg:
+ * - only enforce mode changes statuses; under monitor or disabled nothing would change;
+ * - an `online` machine whose verdict fails (and is not exempt) would be quarantined;
+ * - a machine quarantined for `posture` or `expired` whose verdict passes (or which is
+ *   exempt) would be released; a manual quarantine never is;
+ * - an `offline` machine that fails is listed apart: it is quarantined when it comes back;
+ * - machines without a report are not re-evaluated (counted only).
+ */
+import { z } from 'zod';
+import type { PosturePolicy } from '../../shared/posture.ts';
+import { posturePolicySchema } from '../../shared/posture-schemas.ts';
+import { eq } from '../store/query.ts';
+import type { Row } from '../store/tables.ts';
+import type { DomainContext } from './context.ts';
+import { currentVerdict, loadOrgPolicy } from './posture-service.ts';
+import type { EnforcementMode } from './settings.ts';
+
+export const impactRequestSchema = z.strictObject({
+  /** The mode to evaluate under (default: the org's current mode). */
+  mode: z.enum(['disabled', 'monitor', 'enforce']).optional(),
+  /**
+   * The complete set of policies to evaluate against, replacing the org's (default: the
+   * org's). Policy rows as `/api/db/posture_policies` returns them are accepted as they are.
+   */
+  policies: z.array(posturePolicySchema).max(100).optional(),
+});
+
+export type ImpactRequest = z.infer<typeof impactRequestSchema>;
+
+export interface ImpactedMachine {
+  machine_id: string;
+  hostname: string;
+  os: string | null;
+  status: string;
+  quarantine_reason: string | null;
+  violations: string[];
+  reported_at: string;
+  expired: boolean;
+}
+
+export interface ImpactPreview {
+  /** The mode evaluated, and the org's mode now. */
+  mode: EnforcementMode;
+  current_mode: EnforcementMode;
+  /** Whether `policies` replaced the org's policies for this preview. */
+  proposed_policies: boolean;
+  /** Machines with a stored report (the ones re-evaluation looks at). */
+  evaluated: number;
+  without_report: number;
+  /** Online, not exempt, failing: quarantined as soon as the change is made. */
+  would_quarantine: ImpactedMachine[];
+  /** Quarantined for posture or expiry, now passing (or exempt): released by the change. */
+  would_release: ImpactedMachine[];
+  /** Offline and failing: quarantined when they come back online. */
+  offline_failing: ImpactedMachine[];
+  /** Exempt and failing: recorded, never quarantined. */
+  exempt_failing: ImpactedMachine[];
+  computed_at: string;
+}
+
+export async function previewImpact(context: DomainContext, orgId: string, request: ImpactRequest): Promise<ImpactPreview> {
+  const now = context.clock.now();
+  const view = await loadOrgPolicy(context.store, orgId);
+  const mode = request.mode ?? view.settings.posture_enforcement;
+  const policies: PosturePolicy[] = request.policies
+    ? request.policies.map((policy) => ({
+        enabled: policy.enabled,
+        require_disk_encryption: policy.require_disk_encryption,
+        require_firewall: policy.require_firewall,
+        require_antivirus: policy.require_antivirus,
+        max_patch_age_days: policy.max_patch_age_days,
+      }))
+    : [...view.policies];
+  const proposed = { settings: { ...view.settings, posture_enforcement: mode }, policies: policies.filter((policy) => policy.enabled) };
+  const [machines, reports] = await Promise.all([
+    context.store.select('machines', {
+      columns: ['id', 'hostname', 'os', 'status', 'quarantine_reason', 'posture_exempt'],
+      filters: [eq('org_id', orgId)],
+      order: [{ column: 'hostname', descending: false }],
+    }),
+    context.store.select('posture_reports', {
+      columns: ['machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'reported_at'],
+      filters: [eq('org_id', orgId)],
+    }),
+  ]);
+  const reportOf = new Map(reports.map((report) => [String(report.machine_id), report]));
+  const preview: ImpactPreview = {
+    mode,
+    current_mode: view.settings.posture_enforcement,
+    proposed_policies: request.policies !== undefined,
+    evaluated: 0,
+    without_report: 0,
+    would_quarantine: [],
+    would_release: [],
+    offline_failing: [],
+    exempt_failing: [],
+    computed_at: now.toISOString(),
+  };
+  for (const machine of machines) {
+    const report = reportOf.get(String(machine.id));
+    if (!report) {
+      preview.without_report += 1;
+      continue;
+    }
+    preview.evaluated += 1;
+    if (mode !== 'enforce') continue;
+    const verdict = currentVerdict(report, proposed, now);
+    const entry = describe(machine, report, verdict.violations, verdict.expired);
+    const exempt = machine.posture_exempt === true;
+    if (!verdict.compliant && exempt) preview.exempt_failing.push(entry);
+    const passes = verdict.compliant || exempt;
+    if (!passes && machine.status === 'online') preview.would_quarantine.push(entry);
+    else if (!passes && machine.status === 'offline') preview.offline_failing.push(entry);
+    else if (passes && machine.status === 'quarantined' && (machine.quarantine_reason === 'posture' || machine.quarantine_reason === 'expired')) preview.would_release.push(entry);
+  }
+  return preview;
+}
+
+function describe(machine: Row, report: Row, violations: string[], expired: boolean): ImpactedMachine {
+  return {
+    machine_id: String(machine.id),
+    hostname: String(machine.hostname),
+    os: machine.os === null || machine.os === undefined ? null : String(machine.os),
+    status: String(machine.status),
+    quarantine_reason: machine.quarantine_reason === null || machine.quarantine_reason === undefined ? null : String(machine.quarantine_reason),
+    violations,
+    reported_at: String(report.reported_at),
+    expired,
+  };
+}
