@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { postgresProblem } from './test/support/postgres.ts';
 
 /**
  * Two projects: everything on SQLite, and the server suite again on PostgreSQL (one suite,
@@ -8,22 +9,8 @@ import { defineConfig } from 'vitest/config';
  */
 const PG_URL = process.env.ZTNA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function postgresReachable(): Promise<string | null> {
-  const pg = await import('pg');
-  const client = new pg.default.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export default defineConfig(async () => {
-  const problem = process.env.ZTNA_TEST_SKIP_POSTGRES === '1' ? 'ZTNA_TEST_SKIP_POSTGRES=1' : await postgresReachable();
+  const problem = await postgresProblem(PG_URL);
   if (problem) {
     process.stderr.write(
       `\n*** PostgreSQL suite SKIPPED: cannot use ${PG_URL.replace(/\/\/[^@/]*@/, '//…@')} (${problem}).\n` +

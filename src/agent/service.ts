@@ -15,7 +15,7 @@
  */
 import { win32 } from 'node:path';
 import type { ServiceDefinition, ServicePlatform } from '../platform/service-manager.ts';
-import { defaultLogFile } from '../platform/service-manager.ts';
+import { BASE_SYSTEMD_HARDENING, defaultLogFile } from '../platform/service-manager.ts';
 
 export const SERVICE_NAME = 'ztna';
 export const LAUNCHD_LABEL = 'com.ztna.agent';
@@ -30,23 +30,10 @@ export function systemConfigDir(platform: NodeJS.Platform = process.platform, en
 export const AGENT_SYSTEMD_HARDENING: readonly string[] = [
   '# Hardening (see src/agent/service.ts): read-only system, writable config directory,',
   '# and only the capabilities the firewall collector needs to read the ruleset.',
-  'NoNewPrivileges=yes',
-  'ProtectSystem=strict',
+  ...BASE_SYSTEMD_HARDENING,
   'ProtectHome=read-only',
-  'PrivateTmp=yes',
-  'ProtectControlGroups=yes',
-  'ProtectKernelModules=yes',
-  'ProtectKernelTunables=yes',
-  'ProtectClock=yes',
-  'ProtectHostname=yes',
-  'RestrictSUIDSGID=yes',
-  'RestrictNamespaces=yes',
-  'RestrictRealtime=yes',
-  'LockPersonality=yes',
-  'SystemCallArchitectures=native',
   'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK',
   'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_DAC_READ_SEARCH',
-  'UMask=0077',
 ];
 
 /** `command` is the daemon's command line: the program's real path, then its arguments. */

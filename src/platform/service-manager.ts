@@ -260,6 +260,30 @@ export function parseScQueryState(output: string): string | null {
   return /^\s*STATE\s*:\s*\d+\s+([A-Z_]+)/m.exec(output)?.[1] ?? null;
 }
 
+/**
+ * Hardening every ztna unit gets: no privilege gain, read-only system with a private /tmp,
+ * kernel, clock, hostname and cgroups protected, no namespaces, SUID, realtime or foreign
+ * syscall ABIs, files created owner-only. Each service adds its own home, device,
+ * address-family and capability lines. MemoryDenyWriteExecute is never set: V8's JIT
+ * needs writable+executable pages.
+ */
+export const BASE_SYSTEMD_HARDENING: readonly string[] = [
+  'NoNewPrivileges=yes',
+  'ProtectSystem=strict',
+  'PrivateTmp=yes',
+  'ProtectControlGroups=yes',
+  'ProtectKernelModules=yes',
+  'ProtectKernelTunables=yes',
+  'ProtectClock=yes',
+  'ProtectHostname=yes',
+  'RestrictSUIDSGID=yes',
+  'RestrictNamespaces=yes',
+  'RestrictRealtime=yes',
+  'LockPersonality=yes',
+  'SystemCallArchitectures=native',
+  'UMask=0077',
+];
+
 /** Where the definition file goes: the systemd unit, the plist, or on Windows the host's C# source. */
 export function unitFilePath(definition: ServiceDefinition, platform: ServicePlatform): string {
   if (platform === 'darwin') return `/Library/LaunchDaemons/${definition.launchdLabel}.plist`;

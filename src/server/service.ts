@@ -10,7 +10,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { ServiceDefinition, ServicePlatform } from '../platform/service-manager.ts';
-import { defaultLogFile } from '../platform/service-manager.ts';
+import { BASE_SYSTEMD_HARDENING, defaultLogFile } from '../platform/service-manager.ts';
 
 export const SERVER_SERVICE_NAME = 'ztna-server';
 export const SERVER_LAUNCHD_LABEL = 'com.ztna.server';
@@ -31,26 +31,13 @@ export function serverSystemdHardening(listen: string, dataDir: string): string[
   return [
     '# Hardening (see src/server/service.ts): nothing writable but the data directory,',
     '# no capabilities, no devices, network only over IP and Unix sockets.',
-    'NoNewPrivileges=yes',
-    'ProtectSystem=strict',
+    ...BASE_SYSTEMD_HARDENING,
     // A data directory under /home or /root must stay reachable; otherwise hide them.
     `ProtectHome=${underHome ? 'read-only' : 'yes'}`,
-    'PrivateTmp=yes',
     'PrivateDevices=yes',
-    'ProtectControlGroups=yes',
-    'ProtectKernelModules=yes',
-    'ProtectKernelTunables=yes',
     'ProtectKernelLogs=yes',
-    'ProtectClock=yes',
-    'ProtectHostname=yes',
-    'RestrictSUIDSGID=yes',
-    'RestrictNamespaces=yes',
-    'RestrictRealtime=yes',
-    'LockPersonality=yes',
-    'SystemCallArchitectures=native',
     'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',
     port > 0 && port < 1024 ? 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE\nAmbientCapabilities=CAP_NET_BIND_SERVICE' : 'CapabilityBoundingSet=',
-    'UMask=0077',
   ];
 }
 

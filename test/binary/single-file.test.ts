@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { CommandResult, RunningProcess } from '../../src/platform/command-runner.ts';
 import { ROOT } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
 
 const supported = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 const work = mkdtempSync(join(tmpdir(), 'ztna-binary-'));
@@ -162,12 +163,10 @@ describe.runIf(supported)('single-file binaries', () => {
     const binaryAgent = runnerFor(programs(), { ZTNA_CONFIG_DIR: join(work, 'bin-config') });
     const daemon = await binaryAgent.start('bin-ztna', ['daemon']);
     started.push(daemon);
-    let status: any;
-    for (let attempt = 0; attempt < 100; attempt++) {
-      status = JSON.parse((await binaryAgent.run('bin-ztna', ['status', '--json'])).stdout);
-      if (status.daemon === 'running' && status.agent_state === 'QUARANTINE') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const status = await waitFor('the binary daemon to reach QUARANTINE', async () => {
+      const current = JSON.parse((await binaryAgent.run('bin-ztna', ['status', '--json'])).stdout);
+      return current.daemon === 'running' && current.agent_state === 'QUARANTINE' ? current : undefined;
+    });
     expect(status).toMatchObject({ daemon: 'running', agent_state: 'QUARANTINE', machine_status: 'quarantined' });
     expect(await daemon.stop('SIGTERM')).toBe(0);
     expect(daemon.output.stderr).not.toMatch(/\n\s+at /);

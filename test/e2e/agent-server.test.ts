@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
 import { ROOT } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ztna-e2e-'));
 const agentDir = join(work, 'agent');
@@ -29,16 +30,6 @@ const running: RunningProcess[] = [];
 afterAll(async () => {
   for (const process_ of running) await process_.stop('SIGTERM', 3_000);
 });
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.runIf(process.platform === 'linux')('agent and server, end to end', () => {
   it('quarantines, keeps heartbeating, releases, reconnects, and survives a server restart', { timeout: 90_000 }, async () => {

@@ -32,6 +32,7 @@ import { RETRY_BASE_MS } from '../../src/agent/state-machine.ts';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
 import { ROOT } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 import type { FaultMode, FaultProxy } from '../support/fault-proxy.ts';
 
@@ -64,16 +65,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface LogLine {
   level: number;

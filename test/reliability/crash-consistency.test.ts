@@ -39,6 +39,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
 import { ROOT } from '../support/cli.ts';
+import { postgresProblem } from '../support/postgres.ts';
 
 const PG_URL = process.env.ZTNA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const MACHINES = 60;
@@ -54,20 +55,7 @@ const runner = createCommandRunner({
   allowList: { 'ztna-server': { paths: { [process.platform]: [join(ROOT, 'bin/ztna-server')] }, timeoutMs: 60_000 } },
 });
 
-async function postgresProblem(): Promise<string | null> {
-  if (process.env.ZTNA_TEST_SKIP_POSTGRES === '1') return 'ZTNA_TEST_SKIP_POSTGRES=1';
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-const pgProblem = process.platform === 'win32' ? 'not on Windows' : await postgresProblem();
+const pgProblem = process.platform === 'win32' ? 'not on Windows' : await postgresProblem(PG_URL);
 if (pgProblem) {
   process.stderr.write(`\n*** crash-consistency [postgres] SKIPPED: cannot use ${PG_URL.replace(/\/\/[^@/]*@/, '//…@')} (${pgProblem}).\n\n`);
 }

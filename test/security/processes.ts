@@ -1,3 +1,4 @@
+
 /**
  * Real `ztna-server` and `ztna` processes for the security tests, started through the
  * project's command runner (the only place that spawns). Every process a test starts is
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { CommandResult, RunningProcess } from '../../src/platform/command-runner.ts';
 import { ROOT } from '../support/cli.ts';
+export { waitFor } from '../support/wait.ts';
 
 export interface Transcript {
   readonly argv: readonly string[];
@@ -108,12 +110,3 @@ export function adminClient(url: string, token: string, log?: Array<{ what: stri
   };
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

@@ -23,13 +23,13 @@ export async function serviceCommand(action: string, options: { dryRun?: boolean
   // Carry the current enrollment over when the system-wide directory has none yet.
   const current = configDir();
   let carried = '';
-  if (current !== systemDir && (await readEnrollment(current).catch(() => null)) && !(await readEnrollment(systemDir).catch(() => null))) {
+  if (current !== systemDir && (await readEnrollment(current)) && !(await readEnrollment(systemDir))) {
     await ensureConfigDir(systemDir);
     await copyFile(join(current, 'enrollment.json'), join(systemDir, 'enrollment.json'));
     await chmod(join(systemDir, 'enrollment.json'), 0o600);
     carried = ` (enrollment copied from ${current})`;
   }
-  if (!(await readEnrollment(systemDir).catch(() => null))) {
+  if (!(await readEnrollment(systemDir))) {
     throw new ZtnaError('usage', `no enrollment in ${systemDir}: enroll first with \`sudo ZTNA_CONFIG_DIR="${systemDir}" ztna up --server URL --auth-key KEY\``);
   }
   const result = await installService(runner, definition, platform);
