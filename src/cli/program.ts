@@ -300,12 +300,15 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         const { ZtnaError } = await import('../shared/errors.ts');
         throw new ZtnaError('usage', '--local-check-interval: seconds between 1 and 86400');
       }
-      const { startDaemon } = await import('./commands/daemon.ts');
-      const daemon = await startDaemon({ localCheckSeconds: seconds });
-      await new Promise<void>((resolve) => {
+      // Listen for the stop signals before starting, so a SIGTERM that arrives while the
+      // daemon is still starting stops it cleanly instead of killing it.
+      const stopRequested = new Promise<void>((resolve) => {
         process.once('SIGTERM', () => resolve());
         process.once('SIGINT', () => resolve());
       });
+      const { startDaemon } = await import('./commands/daemon.ts');
+      const daemon = await startDaemon({ localCheckSeconds: seconds });
+      await stopRequested;
       await daemon.stop();
     });
 

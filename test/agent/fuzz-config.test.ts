@@ -484,6 +484,7 @@ describe('the CLI on broken files: exit 2, the file named, no stack trace', () =
       allowList: { ztna: { paths: { [process.platform]: [join(ROOT, 'bin/ztna')] }, timeoutMs: 60_000 } },
     });
     const daemon = await runner.start('ztna', ['daemon', '--local-check-interval', '60']);
+    let exitCode: number | null;
     try {
       const deadline = Date.now() + 30_000;
       while (!/ztna daemon starting/.test(daemon.output.stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -495,7 +496,9 @@ describe('the CLI on broken files: exit 2, the file named, no stack trace', () =
       stats.cases += 1;
       stats.refused += 1;
     } finally {
-      expect(await daemon.stop('SIGTERM', 5_000)).toBe(0);
+      // Stop it whatever happened; the exit code is checked after, so a failure above is not masked.
+      exitCode = await daemon.stop('SIGTERM', 15_000);
     }
+    expect(exitCode, daemon.output.stderr.slice(-2000)).toBe(0);
   }, 60_000);
 });
