@@ -15,6 +15,7 @@ import { chmod, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZtnaError } from '../shared/errors.ts';
 import type { AgentMachine } from './state-machine.ts';
+import { MAX_INTERVAL_S } from './state-machine.ts';
 import { ensureConfigDir } from './paths.ts';
 
 export interface Enrollment {
@@ -51,7 +52,7 @@ function isPersistedState(value: unknown): value is PersistedState {
   const machine = (value as Record<string, unknown>).machine as Record<string, unknown> | null | undefined;
   if (typeof machine !== 'object' || machine === null) return false;
   const intervals = machine.intervals as Record<string, unknown> | null | undefined;
-  const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 1 && n <= 2 ** 31 - 1;
+  const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 1 && n <= MAX_INTERVAL_S * 1000;
   const countOrNull = (n: unknown) => n === null || (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0);
   const verdict = machine.lastVerdict as Record<string, unknown> | null | undefined;
   return (

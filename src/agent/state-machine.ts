@@ -114,7 +114,18 @@ export interface Transition {
   readonly effects: readonly AgentEffect[];
 }
 
-const seconds = (value: number, fallback: number) => (Number.isFinite(value) && value >= 1 ? value * 1000 : fallback);
+/**
+ * SPEC 7.1: no interval exceeds a day. Whatever a server sends is clamped to that: Node
+ * fires a timer longer than 2^31-1 ms (24.8 days) at once, so an unclamped huge value
+ * would make the agent loop as fast as it can.
+ */
+export const MAX_INTERVAL_S = 86_400;
+const seconds = (value: number, fallback: number) => (Number.isFinite(value) && value >= 1 ? Math.min(value, MAX_INTERVAL_S) * 1000 : fallback);
+
+/** The log line every state change carries (one format, whichever event caused it). */
+function stateLine(from: AgentStateName, to: AgentStateName): AgentEffect[] {
+  return from === to ? [] : [{ type: 'LOG', level: 'info', message: `state ${from} → ${to}` }];
+}
 
 function intervalsFrom(response: HeartbeatResult, current: AgentIntervals): AgentIntervals {
   return {
@@ -193,7 +204,7 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
         effects.push({ type: 'SET_TIMER', timer: 'report', delayMs: intervals.quarantinePollMs });
       }
       if (state === 'COMPLIANT') effects.push({ type: 'SEND_HEARTBEAT', fullPeers: true });
-      if (state !== machine.state) effects.push({ type: 'LOG', level: 'info', message: `state ${machine.state} → ${state}` });
+      effects.push(...stateLine(machine.state, state));
       effects.push({ type: 'SET_TIMER', timer: 'heartbeat', delayMs: intervals.heartbeatMs }, { type: 'PERSIST' });
       return {
         machine: {
@@ -219,7 +230,7 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
       } else if (state === 'QUARANTINE' && machine.state !== 'QUARANTINE') {
         effects.push({ type: 'LOG', level: 'warn', message: `quarantined: ${response.violations.join(', ') || 'by an administrator'}` });
       }
-      if (state !== machine.state && state !== 'COMPLIANT') effects.push({ type: 'LOG', level: 'info', message: `state ${machine.state} → ${state}` });
+      effects.push(...stateLine(machine.state, state));
       effects.push({ type: 'SET_TIMER', timer: 'report', delayMs: reportDelay(state, machine.intervals) }, { type: 'PERSIST' });
       return {
         machine: {
@@ -250,7 +261,12 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
     case 'DISCONNECT':
       return {
         machine: { ...initialMachine(false), intervals: machine.intervals },
-        effects: [{ type: 'CANCEL_TIMERS' }, { type: 'LOG', level: 'info', message: 'disconnected (`ztna down`): idle until the device is enrolled again' }, { type: 'PERSIST' }],
+        effects: [
+          { type: 'CANCEL_TIMERS' },
+          { type: 'LOG', level: 'info', message: 'disconnected (`ztna down`): idle until the device is enrolled again' },
+          ...stateLine(machine.state, 'DISCONNECTED'),
+          { type: 'PERSIST' },
+        ],
       };
     case 'KEY_REJECTED':
       return {
@@ -258,6 +274,7 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
         effects: [
           { type: 'CANCEL_TIMERS' },
           { type: 'LOG', level: 'error', message: 'the server no longer knows this device (node key rejected): enroll again with `ztna up`' },
+          ...stateLine(machine.state, 'DISCONNECTED'),
           { type: 'PERSIST' },
         ],
       };

@@ -53,6 +53,25 @@ describe('transitions', () => {
     expect(types(result.effects)).toEqual(effects);
   });
 
+  // Was: a release noticed by a report answer logged "compliant again" but not the
+  // "state QUARANTINE → COMPLIANT" line a release noticed by a heartbeat logs, so the
+  // daemon's log (and the e2e test reading it) depended on which answer came first.
+  it.each(cases.filter((c) => c.from.state !== c.to))('every state change is logged as "state A → B": $name', ({ from, event, to }) => {
+    const { effects } = transition(from, event, () => 1);
+    const lines = effects.filter((effect) => effect.type === 'LOG').map((effect) => (effect as { message: string }).message);
+    expect(lines).toContain(`state ${from.state} → ${to}`);
+  });
+
+  // SPEC 7.1: intervals are at most 86,400 s and the agent clamps whatever it receives. Was:
+  // a value above Node's 24.8-day timer limit (2^31-1 ms) was passed to setTimeout, which
+  // fires such a timer at once — one bad setting made every agent of an org loop.
+  it('intervals above 86,400 s are clamped to 86,400 s, never handed to a timer as is', () => {
+    const huge = beat(true, { heartbeat_interval_s: 3_000_000, posture_interval_s: 1e12, quarantine_poll_s: 86_401 });
+    const { machine, effects } = transition(enrolled('CONNECTED'), huge);
+    expect(machine.intervals).toMatchObject({ heartbeatMs: 86_400_000, postureMs: 86_400_000, quarantinePollMs: 86_400_000 });
+    for (const effect of effects) if (effect.type === 'SET_TIMER') expect(effect.delayMs).toBeLessThanOrEqual(86_400_000);
+  });
+
   it('a heartbeat answer records reachability, peers_version, status and the server intervals', () => {
     const { machine } = transition(enrolled('DISCONNECTED', { consecutiveFailures: 3 }), beat(false, { heartbeat_interval_s: 10 }));
     expect(machine).toMatchObject({ serverReachable: true, consecutiveFailures: 0, peersVersion: 7, lastHeartbeatAt: 1_000, serverStatus: 'online' });
