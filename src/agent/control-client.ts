@@ -4,12 +4,19 @@
  * be reached or failed (retry later) from one that refused the request (4xx: do not
  * retry the same thing), and never puts the node key in an error message.
  *
+ * Text crosses this boundary cleaned, both ways (SPEC 7.1, src/shared/text.ts): what the
+ * agent sends has its line breaks and other control/format characters replaced (the server
+ * refuses them; evidence quotes multi-line tool output), and every string a server answers
+ * with — error messages included — has them escaped visibly, so nothing a hostile or broken
+ * server says can rewrite the terminal of a person running `ztna`.
+ *
  * TLS: certificates are always verified against Node's CA store (the bundled Mozilla
  * roots plus the PEM file named by NODE_EXTRA_CA_CERTS, read at process start — how a
  * private CA is trusted); nothing here turns verification off. A certificate that does
  * not verify is a `ServerUntrusted` error saying why and what to do.
  */
 import { ZtnaError } from '../shared/errors.ts';
+import { cleanReportTextDeep, escapeUnsafe, escapeUnsafeDeep } from '../shared/text.ts';
 
 export class ServerUnreachable extends ZtnaError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -21,12 +28,21 @@ export class ServerUnreachable extends ZtnaError {
 export class ServerRejected extends ZtnaError {
   readonly status: number;
   readonly serverCode: string;
-  constructor(status: number, serverCode: string, message: string) {
-    super('runtime', message);
+  /** Seconds the server asked the client to wait (`Retry-After` of a 429), if it said. */
+  readonly retryAfterS: number | null;
+  constructor(status: number, serverCode: string, message: string, retryAfterS: number | null = null) {
+    super('runtime', escapeUnsafe(message));
     this.name = 'ServerRejected';
     this.status = status;
     this.serverCode = serverCode;
+    this.retryAfterS = retryAfterS;
   }
+}
+
+/** `Retry-After` in whole seconds (the delay form; an HTTP date is not used by ztna-server). */
+function retryAfterSeconds(header: string | string[] | undefined): number | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : null;
 }
 
 /** The server's certificate did not verify (retried like an unreachable server: it may be fixed). */
@@ -116,7 +132,7 @@ export async function createControlClient(serverUrl: string): Promise<ControlCli
   const agent = new transport.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 4 });
   const post = <T>(path: string, body: Record<string, unknown>) =>
     new Promise<T>((resolve, reject) => {
-      const payload = JSON.stringify(body);
+      const payload = JSON.stringify(cleanReportTextDeep(body));
       const request = transport.request(
         `${serverUrl}${path}`,
         { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'ztna-agent' } },
@@ -141,12 +157,15 @@ export async function createControlClient(serverUrl: string): Promise<ControlCli
               reject(new ServerUnreachable(`${serverUrl}${path} answered ${status}${parsed === null ? ' without JSON' : ''}`));
               return;
             }
+            const answer = escapeUnsafeDeep(parsed);
             if (status >= 400) {
-              const error = (parsed as { error?: { code?: string; message?: string } }).error;
-              reject(new ServerRejected(status, error?.code ?? 'error', `${serverUrl} refused ${path}: ${error?.message ?? status}`));
+              const error = (answer as { error?: { code?: unknown; message?: unknown } }).error;
+              const code = typeof error?.code === 'string' ? error.code : 'error';
+              const message = typeof error?.message === 'string' ? error.message : String(status);
+              reject(new ServerRejected(status, code, `${serverUrl} refused ${path}: ${message}`, retryAfterSeconds(response.headers['retry-after'])));
               return;
             }
-            resolve(parsed as T);
+            resolve(answer as T);
           });
         },
       );

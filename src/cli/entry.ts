@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { ZtnaError } from '../shared/errors.ts';
+import { escapeUnsafe, terminalJson } from '../shared/text.ts';
 import { buildProgram } from './program.ts';
 import type { CliIO } from './program.ts';
 
@@ -46,8 +47,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     const known = error instanceof ZtnaError;
     const message = known ? error.message : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-    io.stderr(`ztna: ${message}\n`);
-    if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: known ? error.code : 'internal', message: known ? error.message : String(error) } })}\n`);
+    // Messages may quote a server (escaped on arrival) or local files: line by line, nothing raw.
+    io.stderr(`ztna: ${message.split('\n').map(escapeUnsafe).join('\n')}\n`);
+    if (wantsJson) io.stdout(`${terminalJson({ error: { code: known ? error.code : 'internal', message: known ? error.message : String(error) } })}\n`);
     return known ? error.exitCode : 2;
   }
 }

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import type { ChalkInstance } from 'chalk';
 import type { SignalKey, SignalResult } from '../../collectors/types.ts';
 import { versionLine } from '../build-info.ts';
+import { terminalJson } from '../shared/text.ts';
 import type { PostureResult } from './commands/posture.ts';
 
 export interface CliIO {
@@ -53,7 +54,7 @@ function progress(io: CliIO, enabled: boolean) {
 async function emitPosture(result: PostureResult, json: boolean, io: CliIO): Promise<number> {
   if (json) {
     const { policy: _policy, ...contract } = result;
-    io.stdout(`${JSON.stringify(contract, null, 2)}\n`);
+    io.stdout(`${terminalJson(contract, 2)}\n`);
   } else {
     const { renderPostureResult } = await import('./render.ts');
     io.stdout(renderPostureResult(result, await io.color(false)));
@@ -159,7 +160,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         ...(options.hostname ? { hostname: options.hostname } : {}),
         ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
       });
-      if (options.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      if (options.json) io.stdout(`${terminalJson(result, 2)}\n`);
       else {
         const color = await io.color(false);
         io.stdout(`enrolled ${result.hostname} with ${result.server_url} as machine ${result.machine_id}\n`);
@@ -176,7 +177,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
     .action(async (options: { json?: boolean }) => {
       const { down } = await import('./commands/connection.ts');
       const result = await down();
-      if (options.json) io.stdout(`${JSON.stringify(result)}\n`);
+      if (options.json) io.stdout(`${terminalJson(result)}\n`);
       else io.stdout(result.was_enrolled ? `forgot the enrollment in ${result.config_dir}${result.daemon_disconnected ? ' and disconnected the running daemon' : ''}\n` : 'this device was not enrolled\n');
     });
 
@@ -189,7 +190,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
       const { status } = await import('./commands/connection.ts');
       const result = await status();
       if (options.json) {
-        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        io.stdout(`${terminalJson(result, 2)}\n`);
         return;
       }
       const color = await io.color(false);
@@ -219,7 +220,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
       const { peers } = await import('./commands/connection.ts');
       const result = await peers();
       if (options.json) {
-        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        io.stdout(`${terminalJson(result, 2)}\n`);
         return;
       }
       if (result.quarantined) {
@@ -248,7 +249,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
       const { serviceCommand } = await import('./commands/service.ts');
       const { describeServiceOutcome } = await import('../platform/service-manager.ts');
       const result = await serviceCommand(action, { dryRun: options.dryRun === true });
-      io.stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : describeServiceOutcome(result));
+      io.stdout(options.json ? `${terminalJson(result, 2)}\n` : describeServiceOutcome(result));
       if ('action' in result && result.action === 'status' && result.active !== true) outcome.exitCode = 1;
     });
 
@@ -275,7 +276,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         : null;
       const result = await remediate({ ...(id ? { id } : {}), yes: options.yes === true, confirm });
       if (options.json) {
-        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        io.stdout(`${terminalJson(result, 2)}\n`);
       } else {
         for (const command of result.commands) {
           io.stdout(`${command.id}  ${command.command} (expires ${command.expires_at})\n  ${command.explanation}\n`);

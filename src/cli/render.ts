@@ -2,10 +2,12 @@
  * Human rendering of CLI results. The status block's labels and their column are part
  * of the contract (SPEC section 5): values start at column 20, `enabled` / `disabled` /
  * `unknown` per signal, `COMPLIANT` / `NON-COMPLIANT`. Evidence follows the block so
- * that a person can see why each signal is what it is.
+ * that a person can see why each signal is what it is. Text that comes from outside
+ * (tool output quoted in evidence, a server's verdict) is printed through escapeUnsafe.
  */
 import type { ChalkInstance } from 'chalk';
 import type { PostureResult } from './commands/posture.ts';
+import { escapeUnsafe } from '../shared/text.ts';
 
 const LABEL_WIDTH = 19;
 const label = (text: string) => text.padEnd(LABEL_WIDTH, ' ');
@@ -32,7 +34,7 @@ export function renderPostureResult(result: PostureResult, color: ChalkInstance,
   const lines = [
     'Device Posture Status',
     '-------------------------------------',
-    `${label('OS:')}${report.platform ?? 'unknown'}/${report.arch ?? 'unknown'}`,
+    `${label('OS:')}${escapeUnsafe(report.platform ?? 'unknown')}/${escapeUnsafe(report.arch ?? 'unknown')}`,
     `${label('Disk Encryption:')}${signalWord(report.disk_encrypted, color)}`,
     `${label('Firewall:')}${signalWord(report.firewall_enabled, color)}`,
     `${label('Antivirus:')}${signalWord(report.antivirus_enabled, color)}`,
@@ -43,7 +45,7 @@ export function renderPostureResult(result: PostureResult, color: ChalkInstance,
   if (result.quarantined) lines.push(`${label('Quarantine:')}${color.red.bold('QUARANTINED')} (enforce mode: this device has no access until it is compliant)`);
   if (result.violations.length > 0) {
     lines.push('Violations:');
-    for (const violation of result.violations) lines.push(`  - ${violation}`);
+    for (const violation of result.violations) lines.push(`  - ${escapeUnsafe(violation)}`);
   }
   if (options.evidence !== false && report.evidence) {
     lines.push('', color.bold('Evidence') + color.dim(` (${result.source} evaluation, policy: ${result.policy})`));
@@ -60,7 +62,7 @@ export function renderPostureResult(result: PostureResult, color: ChalkInstance,
       const meta = [evidence.method, evidence.reason, evidence.duration_ms === undefined ? undefined : `${Math.round(evidence.duration_ms)} ms`]
         .filter(Boolean)
         .join(', ');
-      lines.push(`  ${label(`${name}:`)}${key === 'os_version' ? report.os_version : (evidence.detail ?? '')}${meta ? color.dim(`  [${meta}]`) : ''}`);
+      lines.push(`  ${label(`${name}:`)}${escapeUnsafe(key === 'os_version' ? report.os_version : (evidence.detail ?? ''))}${meta ? color.dim(`  [${meta}]`) : ''}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -34,6 +34,7 @@ import { realtimeRoutes } from './routes/realtime.ts';
 import type { Store } from './store/store.ts';
 import { eq } from './store/query.ts';
 import { ConstraintError } from './store/store.ts';
+import { findUnsafeText } from '../shared/text.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** JSON nested deeper than this is refused: nothing legitimate needs it, and it overflows stacks. */
@@ -41,23 +42,22 @@ export const MAX_JSON_DEPTH = 32;
 
 /**
  * What no request body may hold, found without recursion (so it cannot overflow itself):
- * nesting deeper than `limit`, or a string with a NUL character (PostgreSQL cannot store
- * one, SQLite can: refusing it at the boundary keeps both engines alike).
+ * nesting deeper than `limit`, or — anywhere, keys included — a string that SPEC 7.1's
+ * string rules refuse (src/shared/text.ts: control, format and separator characters, lone
+ * surrogates). Every string the server stores arrives in a body, so checking bodies here
+ * keeps both engines alike (PostgreSQL cannot store NUL or a lone surrogate at all) and
+ * keeps terminal escapes and invisible characters out of every stored field.
  */
 export function bodyProblem(value: unknown, limit: number): string | null {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
-    if (typeof current === 'string') {
-      if (current.includes('\u0000')) return 'strings may not contain NUL characters';
-      continue;
-    }
     if (typeof current !== 'object' || current === null) continue;
-    for (const key of Object.keys(current)) if (key.includes('\u0000')) return 'keys may not contain NUL characters';
-    if (depth >= limit) return `JSON nested deeper than ${limit} levels`;
+    if (depth >= limit) return `body: JSON nested deeper than ${limit} levels`;
     for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: depth + 1 });
   }
-  return null;
+  const unsafe = findUnsafeText(value);
+  return unsafe ? `${unsafe.path}: ${unsafe.problem}` : null;
 }
 
 function frameworkErrorBody(status: number, message: string) {
@@ -174,7 +174,7 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
 
   app.addHook('preValidation', async (request) => {
     const problem = request.body === undefined ? null : bodyProblem(request.body, MAX_JSON_DEPTH);
-    if (problem) throw new ApiError('bad_request', `body: ${problem}`);
+    if (problem) throw new ApiError('bad_request', problem);
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {

@@ -537,7 +537,7 @@ describe('odd operators and SQL-ish values are plain values: 200, no rows, nothi
   it('a NUL character in a body string is a 400 on every engine', async () => {
     const result = await expectNothingStored(() => send({ method: 'POST', path: '/api/register', body: { auth_key: 'x', hostname: 'a\u0000b' }, token: false }));
     expect(result.status).toBe(400);
-    expect(result.body.error.message).toMatch(/NUL/);
+    expect(result.body.error.message).toMatch(/^hostname: .*U\+0000/);
   });
 
   it('the fixture machine is still there and listed after all of that', async () => {
@@ -569,6 +569,63 @@ describe('invalid UTF-8', () => {
     expect(String(stored.os_version).isWellFormed()).toBe(true);
     // Put the fixture's report back as it was.
     expect((await server.report(f.nodeKey, COMPLIANT)).status).toBe(200);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// SPEC 7.1 string rules: every stored string, on every route and both engines, refuses
+// C0/C1 controls, format characters (bidi, zero-width), line/paragraph separators and
+// lone surrogates — 400 naming the field, nothing stored. (Before: only register's fields
+// refused Cc and bidi overrides; zero-width characters, separators, C1 and everything in
+// reports, evidence, policies, rules and keys were stored, and a lone surrogate was a 500
+// on PostgreSQL.)
+
+describe('string rules (SPEC 7.1) on every stored string', () => {
+  const UNSAFE: ReadonlyArray<readonly [string, string]> = [
+    ['tab', '\t'],
+    ['newline', '\n'],
+    ['ESC (terminal escape)', '\u001b[2J'],
+    ['DEL', '\u007f'],
+    ['C1 CSI', '\u009b31m'],
+    ['RLO bidi override', '\u202e'],
+    ['FSI bidi isolate', '\u2068'],
+    ['zero-width space', '\u200b'],
+    ['zero-width joiner', '\u200d'],
+    ['BOM', '\ufeff'],
+    ['soft hyphen', '\u00ad'],
+    ['line separator', '\u2028'],
+    ['paragraph separator', '\u2029'],
+    ['lone high surrogate', '\ud800'],
+    ['lone low surrogate', '\udc00'],
+    ['NUL', '\u0000'],
+  ];
+  /** Each stored string field of each write route: [name, field path in the message, body with the value]. */
+  const FIELDS: ReadonlyArray<readonly [string, string, (bad: string) => Req]> = [
+    ['register hostname', 'hostname', (bad) => ({ method: 'POST', path: '/api/register', token: false, body: { auth_key: f.authKey, hostname: `lap${bad}top` } })],
+    ['register os_version', 'os_version', (bad) => ({ method: 'POST', path: '/api/register', token: false, body: { auth_key: f.authKey, hostname: 'fresh', os_version: `14${bad}` } })],
+    ['register agent_version', 'agent_version', (bad) => ({ method: 'POST', path: '/api/register', token: false, body: { auth_key: f.authKey, hostname: 'fresh', agent_version: `0.1${bad}` } })],
+    ['report os_version', 'os_version', (bad) => ({ method: 'POST', path: '/api/posture-report', token: false, body: { node_key: f.nodeKey, ...COMPLIANT, os_version: `linux${bad}` } })],
+    ['report hostname extra', 'hostname', (bad) => ({ method: 'POST', path: '/api/posture-report', token: false, body: { node_key: f.nodeKey, ...COMPLIANT, hostname: `x${bad}` } })],
+    ['report evidence detail', 'evidence.firewall_enabled.detail', (bad) => ({ method: 'POST', path: '/api/posture-report', token: false, body: { node_key: f.nodeKey, ...COMPLIANT, evidence: { firewall_enabled: { detail: `on${bad}` } } } })],
+    ['report evidence key', 'evidence.', (bad) => ({ method: 'POST', path: '/api/posture-report', token: false, body: { node_key: f.nodeKey, ...COMPLIANT, evidence: { [`k${bad}`]: 1 } } })],
+    ['heartbeat agent_version', 'agent_version', (bad) => ({ method: 'POST', path: '/api/machine-heartbeat', token: false, body: { node_key: f.nodeKey, agent_version: `9${bad}` } })],
+    ['command result', 'result.output', (bad) => ({ method: 'POST', path: '/api/agent-commands/result', token: false, body: { node_key: f.nodeKey, id: f.commandId, status: 'failed', result: { output: `no${bad}` } } })],
+    ['policy name', 'name', (bad) => ({ method: 'POST', path: '/api/db/posture_policies', body: { name: `base${bad}line` } })],
+    ['acl rule name', 'name', (bad) => ({ method: 'POST', path: '/api/db/acl_rules', body: { name: `r${bad}` } })],
+    ['auth key description', 'description', (bad) => ({ method: 'POST', path: '/api/db/auth_keys', body: { description: `d${bad}` } })],
+    ['auth key description (PATCH)', 'description', (bad) => ({ method: 'PATCH', path: '/api/db/auth_keys', body: { _filters: { id: f.authKeyId }, description: `d${bad}` } })],
+    ['machine hostname (PATCH)', 'hostname', (bad) => ({ method: 'PATCH', path: '/api/db/machines', body: { _filters: { id: f.machineId }, hostname: `h${bad}` } })],
+  ];
+  const cases = FIELDS.flatMap(([route, field, req]) => UNSAFE.map(([what, bad]) => ({ name: `${route} with ${what}`, field, req: () => req(bad) })));
+  it.each(cases)('$name: 400 naming the field, nothing stored', async (c) => {
+    await expectRejected(c);
+  });
+
+  it('ordinary non-ASCII text is still accepted (accents, CJK, emoji pairs)', async () => {
+    const result = await send({ method: 'POST', path: '/api/db/posture_policies', body: { name: 'Grundschutz für 東京 😀', enabled: false } });
+    expect(result.status, JSON.stringify(result.body)).toBe(200);
+    expect(result.body.data[0].name).toBe('Grundschutz für 東京 😀');
+    await send({ method: 'DELETE', path: `/api/db/posture_policies?id=eq.${result.body.data[0].id}` });
   });
 });
 

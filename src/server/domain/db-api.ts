@@ -66,7 +66,8 @@ function parseValue(column: string, def: ColumnDef, raw: string): unknown {
       throw badRequest(`${column}: JSON columns can only be filtered with is.null`);
     case 'text':
       if (raw.length > 1024) throw badRequest(`${column}: value too long`);
-      if (raw.includes('\u0000')) throw badRequest(`${column}: values may not contain NUL characters`);
+      // No stored string holds these (SPEC 7.1), and PostgreSQL cannot even compare them.
+      if (raw.includes('\u0000') || !raw.isWellFormed()) throw badRequest(`${column}: values may not contain NUL characters or lone surrogates`);
       return raw;
   }
 }

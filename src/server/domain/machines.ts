@@ -25,16 +25,16 @@ import { agentIntervals, loadSettings } from './settings.ts';
 
 const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9:_.\-/]+$/, 'tags are letters, digits and :_.-/');
 /**
- * What a device names itself is printed on other devices (`ztna peers`) and in admin
- * tools: no control characters (terminal escape sequences) and no bidi overrides.
+ * Free text a device sends. The string rules of SPEC 7.1 (no control, format or separator
+ * characters: what a device names itself is printed on other devices and in admin tools)
+ * hold for every body before any schema runs (app.ts, bodyProblem).
  */
-const PRINTABLE = /^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u;
-const printableText = (max: number) => z.string().trim().max(max).regex(PRINTABLE, 'control characters and bidi overrides are not allowed');
-const optionalText = (max: number) => printableText(max).optional();
+const deviceText = (max: number) => z.string().trim().max(max);
+const optionalText = (max: number) => deviceText(max).optional();
 
 export const registerSchema = z.strictObject({
   auth_key: z.string().min(1).max(200),
-  hostname: printableText(255).min(1),
+  hostname: deviceText(255).min(1),
   os: optionalText(64),
   os_version: optionalText(256),
   arch: optionalText(32),
