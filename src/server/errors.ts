@@ -13,7 +13,11 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  // SPEC 7.1
+  | 'invalid_hostname'
+  | 'tags_not_permitted'
+  | 'clock_skew';
 
 const STATUS: Record<ApiErrorCode, number> = {
   bad_request: 400,
@@ -26,6 +30,9 @@ const STATUS: Record<ApiErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  invalid_hostname: 400,
+  tags_not_permitted: 403,
+  clock_skew: 400,
 };
 
 export class ApiError extends Error {

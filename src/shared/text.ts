@@ -43,7 +43,7 @@ export function unsafeCharacter(text: string): UnsafeCharacter | null {
 export function unsafeTextProblem(text: string): string | null {
   const bad = unsafeCharacter(text);
   if (!bad) return null;
-  return `control, format (bidi, zero-width) and separator characters and lone surrogates are not allowed (${bad.codePoint} at position ${bad.index})`;
+  return `control characters, format characters (bidi, zero-width), line/paragraph separators and lone surrogates are not allowed (${bad.codePoint} at position ${bad.index})`;
 }
 
 /**

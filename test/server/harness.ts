@@ -145,7 +145,8 @@ export async function startTestServer(options: { clock?: FakeClock; registerPerM
           return result.body.data[0].key;
         },
         async register(hostname = `host-${randomBytes(3).toString('hex')}`, extra = {}) {
-          const key = await testOrg.authKey();
+          // Tags come from the auth key (SPEC 7.1): a key granting exactly the tags asked for.
+          const key = await testOrg.authKey(Array.isArray(extra.tags) ? { tags: extra.tags } : {});
           const result = await request('POST', '/api/register', { body: { auth_key: key, hostname, os: 'linux', ...extra } });
           if (result.status !== 200) throw new Error(`register: ${JSON.stringify(result.body)}`);
           return result.body;

@@ -26,6 +26,7 @@ import type { Clock } from '../domain/context.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
+import { timeOf } from '../store/tables.ts';
 
 export const SESSION_COOKIE = 'ztna_session';
 export const CSRF_HEADER = 'x-ztna-csrf';
@@ -154,7 +155,7 @@ export class SessionService {
     if (token === undefined || token === '') return null;
     const match = token.length <= 128 ? SESSION_PATTERN.exec(token) : null;
     const row = match ? await this.store.selectOne('admin_sessions', [eq('id', match[1] as string)]) : null;
-    if (!row || !keyMatches(token, String(row.token_hash)) || Date.parse(String(row.expires_at)) <= this.clock.now().getTime()) {
+    if (!row || !keyMatches(token, String(row.token_hash)) || timeOf(row.expires_at) <= this.clock.now().getTime()) {
       throw unauthorized('your dashboard session has expired or was signed out: run `ztna-server login-link` for a new sign-in link');
     }
     const origin = originMatches(request);
@@ -174,7 +175,7 @@ export class SessionService {
       role: 'admin',
       subject: `dashboard-${id.slice(0, 8)}`,
       // A realtime socket opened with the cookie closes when the session ends.
-      expiresAt: Date.parse(String(row.expires_at)),
+      expiresAt: timeOf(row.expires_at),
       session: { id, orgId: String(row.org_id), expiresAt: String(row.expires_at), csrfToken },
     };
   }

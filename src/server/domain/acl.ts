@@ -9,16 +9,18 @@
  *      first); the first matching rule decides       → its action, matched_rule = its name (or id)
  *   4. nothing matched                               → deny, "default_deny"
  *
- * Rule syntax: `src`/`dst` are `*` or a comma-separated list of machine ids, hostnames
- * and `tag:<name>`; `ports` is `*` or a list of ports and ranges (`22,443,8000-8100`).
+ * Rule syntax: `src`/`dst` are comma-separated selectors — `*`, `id:<machine id>`,
+ * `tag:<tag>`, `host:<hostname>`; a bare UUID is `id:`, any other bare word `host:`
+ * (identity.ts: a hostname is never compared with an id). `ports` is `*` or a list of ports
+ * and ranges (`22,443,8000-8100`).
  * A request without a port matches only rules whose ports are `*` (it asks about any
  * access, which a port-specific rule does not grant or deny as a whole).
  */
 import { z } from 'zod';
 import { notFound } from '../errors.ts';
 import { eq } from '../store/query.ts';
-import type { Row } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
+import { parseSelectorList, selectorListProblem, selectorsMatch } from './identity.ts';
 import { currentVerdict, loadOrgPolicy } from './posture-service.ts';
 
 export const aclEvaluateSchema = z.strictObject({
@@ -30,17 +32,6 @@ export const aclEvaluateSchema = z.strictObject({
 export interface AclDecision {
   readonly allowed: boolean;
   readonly matched_rule: string;
-}
-
-function selectorMatches(selector: string, machine: Row): boolean {
-  return selector
-    .split(',')
-    .map((part) => part.trim())
-    .some((part) => {
-      if (part === '*') return true;
-      if (part.startsWith('tag:')) return ((machine.tags as string[]) ?? []).includes(part.slice(4));
-      return part === machine.id || part === machine.hostname;
-    });
 }
 
 export function portMatches(ports: string, port: number | undefined): boolean {
@@ -55,7 +46,15 @@ export function portMatches(ports: string, port: number | undefined): boolean {
 }
 
 /** Validates rule fields on write, so that evaluation never meets a rule it cannot read. */
-export const aclSelector = z.string().trim().min(1).max(1024).regex(/^(\*|[A-Za-z0-9:_.\-/]+)(\s*,\s*(\*|[A-Za-z0-9:_.\-/]+))*$/, 'a comma-separated list of *, machine ids, hostnames or tag:<name>');
+export const aclSelector = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4096)
+  .superRefine((value, issues) => {
+    const problem = selectorListProblem(value);
+    if (problem) issues.addIssue({ code: 'custom', message: problem });
+  });
 export const aclPorts = z
   .string()
   .trim()
@@ -96,7 +95,7 @@ export async function evaluateAccess(context: DomainContext, orgId: string, requ
     ],
   });
   for (const rule of rules) {
-    if (selectorMatches(String(rule.src), src) && selectorMatches(String(rule.dst), dst) && portMatches(String(rule.ports), request.port)) {
+    if (selectorsMatch(parseSelectorList(String(rule.src)), src) && selectorsMatch(parseSelectorList(String(rule.dst)), dst) && portMatches(String(rule.ports), request.port)) {
       return { allowed: rule.action === 'allow', matched_rule: String(rule.name || rule.id) };
     }
   }

@@ -15,6 +15,8 @@ export type AuditEvent =
   | 'machine.manual_unquarantine'
   | 'machine.registered'
   | 'machine.deleted'
+  | 'machine.deregistered'
+  | 'machine.reenrolled_after_manual_quarantine'
   | 'org.settings_updated'
   | 'posture.policy_changed'
   | 'ai.auto_remediation_prepared'

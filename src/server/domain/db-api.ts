@@ -23,6 +23,7 @@ import type { ColumnDef, Row } from '../store/tables.ts';
 import { columnOf, publicRow, tableDef } from '../store/tables.ts';
 import type { Store } from '../store/store.ts';
 import { aclPorts, aclSelector } from './acl.ts';
+import { MAX_HOSTNAME_LENGTH, TAG, hostnameKey, requireValidHostname } from './identity.ts';
 import { writeAudit } from './audit.ts';
 import type { DomainContext } from './context.ts';
 import { inTransaction } from './context.ts';
@@ -157,7 +158,7 @@ export async function selectRows(context: DomainContext, table: ApiTable, orgId:
 // Writes
 
 const name = z.string().trim().min(1).max(200);
-const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9:_.\-/]+$/, 'tags are letters, digits and :_.-/');
+const tag = z.string().regex(TAG, `tags are lower-case letters, digits and dashes, starting with a letter or digit (${TAG.source})`);
 const isoTimestamp = z.iso.datetime({ offset: true });
 
 const policyFields = {
@@ -204,7 +205,7 @@ const PATCH_SCHEMAS = {
     status: z.enum(['online', 'quarantined', 'offline']).optional(),
     posture_exempt: z.boolean().optional(),
     tags: z.array(tag).max(32).optional(),
-    hostname: z.string().trim().min(1).max(255).optional(),
+    hostname: z.string().trim().min(1).max(MAX_HOSTNAME_LENGTH).optional(),
   }),
   org_settings: settingsPatchSchema,
 };
@@ -406,8 +407,19 @@ async function updateMachine(context: DomainContext, orgId: string, actor: strin
   const { status, posture_exempt, ...visible } = patch;
   if (status !== undefined) machine = await setMachineStatus(context, orgId, id, status, actor);
   if (Object.keys(visible).length > 0) {
+    if (visible.hostname !== undefined) requireValidHostname(visible.hostname);
     machine = await inTransaction(context, async (tx, effects) => {
-      const [changed] = (await tx.update('machines', [eq('id', id)], visible)) as [Row];
+      const changes: Row = { ...visible };
+      if (visible.hostname !== undefined) {
+        // An admin names machines explicitly: a name another machine holds is a conflict,
+        // not a silent suffix (which registration gives a device).
+        await tx.select('org_state', { filters: [eq('org_id', orgId)], forUpdate: true });
+        const key = hostnameKey(visible.hostname);
+        const holders = await tx.select('machines', { columns: ['id'], filters: [eq('org_id', orgId), eq('hostname_key', key)] });
+        if (holders.some((holder) => holder.id !== id)) throw new ApiError('conflict', `hostname: another machine of this organisation is already called "${visible.hostname}"`);
+        changes.hostname_key = key;
+      }
+      const [changed] = (await tx.update('machines', [eq('id', id)], changes)) as [Row];
       statusChanged(effects, changed); // hostname and tags are part of peer lists
       return changed;
     });

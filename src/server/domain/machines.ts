@@ -14,16 +14,18 @@ import { generateKey, keyId, keyMatches, keyPrefix } from '../auth/keys.ts';
 import { ApiError, badRequest, notFound, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { Row } from '../store/tables.ts';
-import { publicRow } from '../store/tables.ts';
+import { publicRow, timeOf } from '../store/tables.ts';
 import { writeAudit } from './audit.ts';
-import type { DomainContext } from './context.ts';
+import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
+import { TAG, hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts';
+import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
 import { applyEnforcement, currentVerdict, loadOrgPolicy, statusChanged } from './posture-service.ts';
 import { riskScore } from './risk.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
 
-const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9:_.\-/]+$/, 'tags are letters, digits and :_.-/');
+
 /**
  * Free text a device sends. The string rules of SPEC 7.1 (no control, format or separator
  * characters: what a device names itself is printed on other devices and in admin tools)
@@ -39,19 +41,35 @@ export const registerSchema = z.strictObject({
   os_version: optionalText(256),
   arch: optionalText(32),
   agent_version: optionalText(64),
-  tags: z.array(tag).max(32).optional(),
+  /** Tags the device asks for: only those its auth key carries (SPEC 7.1); default: all of them. */
+  tags: z.array(z.string().regex(TAG, `tags match ${TAG.source}`)).max(32).optional(),
 });
 
 export type RegisterRequest = z.infer<typeof registerSchema>;
 
-export async function registerMachine(context: DomainContext, request: RegisterRequest) {
+/**
+ * POST /api/register. The auth key decides the org and the tags (SPEC 7.1: tags belong to
+ * admins); the device proposes a hostname, which must not pose as an id or a selector and
+ * gets a numeric suffix when another machine of the org holds it. `admitEnrolment` is the
+ * per-address enrolment limit, consulted only once the key is known to be valid, so a
+ * stream of wrong keys (the failed-authentication limit's business) cannot use it up.
+ */
+export async function registerMachine(context: DomainContext, request: RegisterRequest, admitEnrolment: () => void = () => {}) {
   const now = context.clock.now();
   const id = keyId('auth', request.auth_key);
   const key = id === null ? null : await context.store.selectOne('auth_keys', [eq('key_prefix', keyPrefix('auth', id))]);
   // One message for every failure: no oracle for which keys exist.
   if (!key || !keyMatches(request.auth_key, String(key.key_hash))) throw unauthorized('invalid auth key');
   if (key.revoked === true) throw unauthorized('this auth key has been revoked');
-  if (key.expires_at !== null && Date.parse(String(key.expires_at)) <= now.getTime()) throw unauthorized('this auth key has expired');
+  if (key.expires_at !== null && timeOf(key.expires_at) <= now.getTime()) throw unauthorized('this auth key has expired');
+  requireValidHostname(request.hostname);
+  const keyTags = Array.isArray(key.tags) ? (key.tags as string[]) : [];
+  const notPermitted = (request.tags ?? []).filter((tag) => !keyTags.includes(tag));
+  if (notPermitted.length > 0) {
+    throw new ApiError('tags_not_permitted', `tags: this auth key does not grant ${notPermitted.map((tag) => `"${tag}"`).join(', ')}; tags come from the auth key an admin created (it grants: ${keyTags.length ? keyTags.join(', ') : 'none'})`);
+  }
+  admitEnrolment();
+  const tags = request.tags ? [...new Set(request.tags)] : keyTags;
   const orgId = String(key.org_id);
   const settings = await loadSettings(context.store, orgId);
   const node = generateKey('node');
@@ -60,11 +78,15 @@ export async function registerMachine(context: DomainContext, request: RegisterR
     const usage = key.reusable === true ? [eq('id', key.id)] : [eq('id', key.id), eq('used_count', 0)];
     const [used] = await tx.update('auth_keys', usage, { used_count: Number(key.used_count) + 1, last_used_at: now.toISOString() });
     if (!used) throw unauthorized('this auth key has already been used');
-    const tags = [...new Set([...((key.tags as string[]) ?? []), ...(request.tags ?? [])])];
+    // One registration per org at a time picks a hostname (PostgreSQL: the org's row lock;
+    // SQLite runs one transaction at a time anyway).
+    await tx.select('org_state', { filters: [eq('org_id', orgId)], forUpdate: true });
+    const hostname = await uniqueHostname(tx, orgId, request.hostname);
     const row = await tx.insert('machines', {
       id: randomUUID(),
       org_id: orgId,
-      hostname: request.hostname,
+      hostname,
+      hostname_key: hostnameKey(hostname),
       os: request.os ?? null,
       os_version: request.os_version ?? null,
       arch: request.arch ?? null,
@@ -75,27 +97,59 @@ export async function registerMachine(context: DomainContext, request: RegisterR
       last_seen: now.toISOString(),
       risk_score: 0,
       posture_exempt: false,
+      posture_state: 'pending',
       created_at: now.toISOString(),
       node_key_id: node.id,
       node_key_hash: node.hash,
     });
+    const actor = `auth_key:${String(key.id)}`;
     await writeAudit(tx, effects, {
       orgId,
       event: 'machine.registered',
       machineId: String(row.id),
-      actor: `auth_key:${String(key.id)}`,
-      details: { hostname: row.hostname, os: row.os, auth_key_id: key.id },
+      actor,
+      details: { hostname: row.hostname, ...(hostname === request.hostname ? {} : { requested_hostname: request.hostname }), os: row.os, tags, auth_key_id: key.id },
       at: now,
     });
+    await flagReenrolment(tx, effects, orgId, row, request.hostname, actor, now);
     effects.peersChanged(orgId);
     effects.emit(orgId, { table: 'machines', type: 'INSERT', data: publicRow('machines', row) });
     return row;
   });
-  return { machine_id: String(machine.id), node_key: node.key, status: 'online', ...agentIntervals(settings) };
+  return { machine_id: String(machine.id), node_key: node.key, hostname: String(machine.hostname), status: 'online', ...agentIntervals(settings) };
+}
+
+/**
+ * A stolen laptop that an admin quarantined by hand must not walk back in under a fresh
+ * enrolment unnoticed: enrolling a hostname that a manually quarantined machine of the org
+ * holds, or held when it was deleted, is audited as
+ * `machine.reenrolled_after_manual_quarantine` (hostnames are device-chosen, so this is a
+ * flag for an admin, not a block).
+ */
+async function flagReenrolment(tx: Store, effects: Effects, orgId: string, machine: Row, requested: string, actor: string, now: Date): Promise<void> {
+  const key = hostnameKey(requested);
+  const [held, deleted] = await Promise.all([
+    tx.select('machines', { columns: ['id'], filters: [eq('org_id', orgId), eq('hostname_key', key), eq('status', 'quarantined'), eq('quarantine_reason', 'manual')] }),
+    tx.select('deleted_machines', { columns: ['id', 'deleted_at', 'deleted_by'], filters: [eq('org_id', orgId), eq('hostname_key', key), eq('status', 'quarantined'), eq('quarantine_reason', 'manual')] }),
+  ]);
+  if (held.length === 0 && deleted.length === 0) return;
+  await writeAudit(tx, effects, {
+    orgId,
+    event: 'machine.reenrolled_after_manual_quarantine',
+    machineId: String(machine.id),
+    actor,
+    details: {
+      hostname: machine.hostname,
+      requested_hostname: requested,
+      quarantined_machines: held.map((row) => row.id),
+      deleted_quarantined_machines: deleted.map((row) => ({ id: row.id, deleted_at: row.deleted_at, deleted_by: row.deleted_by })),
+    },
+    at: now,
+  });
 }
 
 /** What agent routes need of the authenticated machine (not the JSON tags, not timestamps). */
-const AUTH_COLUMNS = ['id', 'org_id', 'hostname', 'os_version', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt', 'risk_score', 'node_key_hash'];
+const AUTH_COLUMNS = ['id', 'org_id', 'hostname', 'os_version', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score', 'node_key_hash'];
 
 /** The machine a node key belongs to; 401 for anything else. Constant-time comparison. */
 export async function authenticateMachine(context: DomainContext, nodeKey: unknown): Promise<Row> {
@@ -134,7 +188,7 @@ export async function heartbeat(context: DomainContext, peers: PeerLists, machin
       filters: [eq('org_id', orgId), eq('machine_id', current.id), eq('status', 'pending')],
       order: [{ column: 'created_at', descending: false }],
     })
-  ).filter((command) => Date.parse(String(command.expires_at)) > now.getTime());
+  ).filter((command) => timeOf(command.expires_at) > now.getTime());
   const base = {
     status: String(current.status),
     quarantined,

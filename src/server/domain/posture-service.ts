@@ -23,7 +23,7 @@ import { VIOLATION, evaluatePosture } from '../../shared/posture.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
 import type { Row } from '../store/tables.ts';
-import { publicRow } from '../store/tables.ts';
+import { publicRow, timeOf } from '../store/tables.ts';
 import { writeAudit } from './audit.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
@@ -59,7 +59,7 @@ function signalsOf(report: Row) {
 export function isExpired(report: Row, settings: OrgSettings, now: Date): boolean {
   const maxAge = settings.report_max_age_s;
   if (maxAge === null) return false;
-  return now.getTime() - Date.parse(String(report.reported_at)) > maxAge * 1000;
+  return now.getTime() - timeOf(report.reported_at) > maxAge * 1000;
 }
 
 /**

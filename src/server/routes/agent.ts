@@ -1,6 +1,7 @@
 /**
  * Agent routes (SPEC section 4): the node key travels in the JSON body; the server keeps
- * only its hash. Registration is rate-limited per client address.
+ * only its hash. Enrolments (valid auth keys) are limited per client address
+ * (`--register-rate`); failed authentications are limited in app.ts (`--auth-fail-rate`).
  */
 import type { FastifyInstance } from 'fastify';
 import { postureReportSchema } from '../../shared/posture-schemas.ts';
@@ -16,11 +17,12 @@ const reportRequestSchema = postureReportSchema.extend({ node_key: heartbeatSche
 export function agentRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { context, peers, registerLimiter } = deps;
 
-  app.post('/api/register', async (request) => {
-    const wait = registerLimiter.hit(clientKey(request.ip));
-    if (wait > 0) throw new ApiError('rate_limited', `too many registration attempts from this address; retry in ${wait} s`);
-    return registerMachine(context, parseBody(registerSchema, request.body));
-  });
+  app.post('/api/register', async (request) =>
+    registerMachine(context, parseBody(registerSchema, request.body), () => {
+      const wait = registerLimiter.hit(clientKey(request.ip));
+      if (wait > 0) throw new ApiError('rate_limited', `too many enrolments from this address (the server's --register-rate per minute); retry in ${wait} s`);
+    }),
+  );
 
   app.post('/api/posture-report', async (request) => {
     const body = parseBody(reportRequestSchema, request.body);

@@ -8,11 +8,54 @@
  * Rules: never edit a released migration; add a new one. A server refuses to start on
  * a schema newer than it knows (`schema_migrations` holds what was applied).
  */
+import { hostnameKey, typedSelectorList } from '../domain/identity.ts';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** A rewrite SQL cannot express (Unicode normalisation, parsing rule text), run after `sql`. */
+  readonly data?: DataStep;
 }
+
+/**
+ * A data migration as a pure function, so that both engines run the same logic: each
+ * engine runs the named `reads` (plain SELECTs, rows as the engine returns them: text
+ * columns are strings either way), hands the rows to `rewrite`, and runs the statements
+ * it returns (`?` placeholders; PostgreSQL's are numbered by the engine).
+ */
+export interface DataStep {
+  readonly reads: Readonly<Record<string, string>>;
+  rewrite(rows: Readonly<Record<string, ReadonlyArray<Record<string, unknown>>>>): Array<{ readonly sql: string; readonly params: readonly unknown[] }>;
+}
+
+/** Migration 5's data step: hostname keys, and ACL selectors in their typed form (identity.ts). */
+const typedIdentities: DataStep = {
+  reads: { machines: 'SELECT id, org_id, hostname FROM machines', rules: 'SELECT id, org_id, src, dst FROM acl_rules' },
+  rewrite({ machines = [], rules = [] }) {
+    const statements: Array<{ sql: string; params: unknown[] }> = [];
+    const idsByOrg = new Map<string, Set<string>>();
+    const keysByOrg = new Map<string, Set<string>>();
+    for (const machine of machines) {
+      const org = String(machine.org_id);
+      const key = hostnameKey(String(machine.hostname));
+      if (!idsByOrg.has(org)) idsByOrg.set(org, new Set());
+      if (!keysByOrg.has(org)) keysByOrg.set(org, new Set());
+      idsByOrg.get(org)?.add(String(machine.id).toLowerCase());
+      keysByOrg.get(org)?.add(key);
+      statements.push({ sql: 'UPDATE machines SET hostname_key = ? WHERE id = ?', params: [key, machine.id] });
+    }
+    for (const rule of rules) {
+      const org = String(rule.org_id);
+      const ids = idsByOrg.get(org) ?? new Set<string>();
+      const keys = keysByOrg.get(org) ?? new Set<string>();
+      const src = typedSelectorList(String(rule.src), ids, keys);
+      const dst = typedSelectorList(String(rule.dst), ids, keys);
+      if (src !== rule.src || dst !== rule.dst) statements.push({ sql: 'UPDATE acl_rules SET src = ?, dst = ? WHERE id = ?', params: [src, dst, rule.id] });
+    }
+    return statements;
+  },
+};
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -182,12 +225,43 @@ CREATE TABLE admin_sessions (
 CREATE INDEX admin_sessions_expires ON admin_sessions(expires_at);
 `,
   },
+  {
+    version: 5,
+    name: 'identity and access (SPEC 7.1): hostname keys, typed ACL selectors, posture_state, collected_at, deleted machines, interval caps',
+    sql: `
+ALTER TABLE machines ADD COLUMN hostname_key {{text}};
+ALTER TABLE machines ADD COLUMN posture_state {{text}} NOT NULL DEFAULT 'pending' CHECK (posture_state IN ('pending', 'compliant', 'failing', 'grace', 'exempt'));
+UPDATE machines SET posture_state = 'exempt' WHERE posture_exempt = {{true}};
+UPDATE machines SET posture_state = CASE WHEN (SELECT r.compliant FROM posture_reports r WHERE r.machine_id = machines.id) = {{true}} THEN 'compliant' ELSE 'failing' END WHERE posture_exempt = {{false}} AND EXISTS (SELECT 1 FROM posture_reports r WHERE r.machine_id = machines.id);
+CREATE INDEX machines_org_hostname_key ON machines(org_id, hostname_key);
+ALTER TABLE posture_reports ADD COLUMN collected_at {{ts}};
+UPDATE posture_reports SET collected_at = reported_at;
+CREATE INDEX posture_reports_org_collected ON posture_reports(org_id, collected_at);
+UPDATE org_settings SET heartbeat_interval_s = 86400 WHERE heartbeat_interval_s > 86400;
+UPDATE org_settings SET posture_interval_s = 86400 WHERE posture_interval_s > 86400;
+UPDATE org_settings SET quarantine_poll_s = 86400 WHERE quarantine_poll_s > 86400;
+UPDATE org_settings SET offline_after_s = 86400 WHERE offline_after_s > 86400;
+UPDATE org_settings SET report_max_age_s = 86400 WHERE report_max_age_s > 86400;
+CREATE TABLE deleted_machines (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  hostname {{text}} NOT NULL,
+  hostname_key {{text}} NOT NULL,
+  status {{text}} NOT NULL,
+  quarantine_reason {{text}},
+  deleted_at {{ts}} NOT NULL,
+  deleted_by {{text}} NOT NULL
+);
+CREATE INDEX deleted_machines_org_hostname_key ON deleted_machines(org_id, hostname_key);
+`,
+    data: typedIdentities,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 
-export function renderMigration(sql: string, types: Record<'bool' | 'json' | 'ts' | 'int' | 'text' | 'false', string>): string {
-  return sql.replace(/\{\{(bool|json|ts|int|text|false)\}\}/g, (_, key: keyof typeof types) => types[key]);
+export function renderMigration(sql: string, types: Record<'bool' | 'json' | 'ts' | 'int' | 'text' | 'false' | 'true', string>): string {
+  return sql.replace(/\{\{(bool|json|ts|int|text|false|true)\}\}/g, (_, key: keyof typeof types) => types[key]);
 }
 
 /** Splits a migration into statements (none of ours contain a semicolon inside a literal). */

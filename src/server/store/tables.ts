@@ -86,7 +86,11 @@ export const TABLES = {
       last_seen: nullableTs,
       risk_score: int,
       posture_exempt: bool,
+      /** pending | compliant | failing | grace | exempt (SPEC 7.1): see domain/posture-state.ts. */
+      posture_state: text,
       created_at: ts,
+      /** hostnameKey(hostname): uniqueness per org and `host:` selectors (domain/identity.ts). */
+      hostname_key: { type: 'text', internal: true },
       node_key_id: secret,
       node_key_hash: secret,
     },
@@ -107,6 +111,11 @@ export const TABLES = {
       violations: json,
       mode: text,
       reported_at: ts,
+      /**
+       * When the agent collected the signals (its `collected_at`, never later than
+       * reported_at): a report's age — and so its expiry — counts from here.
+       */
+      collected_at: ts,
       /** The agent's optional extras (platform, arch, hostname, agent_version, collected_at, evidence). */
       extras: nullableJson,
     },
@@ -153,6 +162,16 @@ export const TABLES = {
     primaryKey: 'id',
     columns: { id: text, org_id: text, name: text, priority: int, action: text, src: text, dst: text, ports: text, created_at: ts },
   },
+  /**
+   * Machines that were deleted (`POST /api/deregister`, admin DELETE): what re-enrolment
+   * of the same hostname is checked against (machine.reenrolled_after_manual_quarantine).
+   * Never an /api/db table; the audit log holds the events.
+   */
+  deleted_machines: {
+    name: 'deleted_machines',
+    primaryKey: 'id',
+    columns: { id: text, org_id: text, hostname: text, hostname_key: text, status: text, quarantine_reason: nullableText, deleted_at: ts, deleted_by: text },
+  },
   /** Dashboard sign-in (src/server/dashboard/sessions.ts); never an /api/db table. */
   login_links: {
     name: 'login_links',
@@ -183,6 +202,15 @@ export function columnOf(table: TableDef, name: string): ColumnDef | undefined {
 
 /** A row as the domain sees it: booleans, numbers, ISO strings, parsed JSON. */
 export type Row = Record<string, unknown>;
+
+/**
+ * Milliseconds since the epoch of a timestamp column's value. SQLite hands back the ISO
+ * string; node-postgres a Date, which the hot paths do not convert (and whose String()
+ * form would lose the milliseconds).
+ */
+export function timeOf(value: unknown): number {
+  return value instanceof Date ? value.getTime() : Date.parse(String(value));
+}
 
 /** Drops internal columns (key hashes) before a row leaves the server. */
 export function publicRow(table: TableName, row: Row): Row {

@@ -19,7 +19,7 @@ import { ConstraintError, SchemaError } from '../store.ts';
 import type { ColumnDef, Row, TableName } from '../tables.ts';
 import { tableDef } from '../tables.ts';
 
-const PG_TYPES = { bool: 'BOOLEAN', json: 'JSONB', ts: 'TIMESTAMPTZ', int: 'INTEGER', text: 'TEXT', false: 'FALSE' } as const;
+export const PG_TYPES = { bool: 'BOOLEAN', json: 'JSONB', ts: 'TIMESTAMPTZ', int: 'INTEGER', text: 'TEXT', false: 'FALSE', true: 'TRUE' } as const;
 /** pg_advisory_xact_lock key serialising migrations across processes ("ztna" in ASCII). */
 const MIGRATION_LOCK = 0x7a746e61;
 
@@ -138,6 +138,14 @@ async function migrate(pool: Pool, apply: boolean): Promise<void> {
     if (pending.length > 0 && !apply) throw new SchemaError(`the database schema is version ${current}; run \`ztna-server migrate --db …\` to reach ${LATEST_SCHEMA_VERSION}`);
     for (const migration of pending) {
       for (const statement of statements(renderMigration(migration.sql, PG_TYPES))) await client.query(statement);
+      if (migration.data) {
+        const rows: Record<string, Array<Record<string, unknown>>> = {};
+        for (const [name, sql] of Object.entries(migration.data.reads)) rows[name] = (await client.query(sql)).rows;
+        for (const { sql, params } of migration.data.rewrite(rows)) {
+          let n = 0;
+          await client.query(sql.replace(/\?/g, () => `$${++n}`), [...params]);
+        }
+      }
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [migration.version, migration.name]);
     }
     await client.query('COMMIT');

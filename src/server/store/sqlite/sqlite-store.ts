@@ -30,7 +30,7 @@ import { ConstraintError, SchemaError } from '../store.ts';
 import type { ColumnDef, Row, TableName } from '../tables.ts';
 import { tableDef } from '../tables.ts';
 
-const SQLITE_TYPES = { bool: 'INTEGER', json: 'TEXT', ts: 'TEXT', int: 'INTEGER', text: 'TEXT', false: '0' } as const;
+export const SQLITE_TYPES = { bool: 'INTEGER', json: 'TEXT', ts: 'TEXT', int: 'INTEGER', text: 'TEXT', false: '0', true: '1' } as const;
 
 export const sqliteCodec: Codec = {
   encode: (column: ColumnDef, value: unknown) => encodeValue(column, value, (flag) => (flag ? 1 : 0)),
@@ -106,6 +106,10 @@ function migrate(db: DatabaseSync, apply: boolean): void {
   try {
     for (const migration of pending) {
       for (const statement of statements(renderMigration(migration.sql, SQLITE_TYPES))) db.exec(statement);
+      if (migration.data) {
+        const rows = Object.fromEntries(Object.entries(migration.data.reads).map(([name, sql]) => [name, db.prepare(sql).all() as Array<Record<string, unknown>>]));
+        for (const { sql, params } of migration.data.rewrite(rows)) db.prepare(sql).run(...(params as Array<string | number | null>));
+      }
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, new Date().toISOString());
     }
     db.exec('COMMIT');
