@@ -51,6 +51,9 @@ describe.runIf(process.platform === 'linux')('agent and server, end to end', () 
     const policy = (await admin('POST', '/api/db/posture_policies', { require_disk_encryption: true, require_firewall: true })).data[0];
     // A second machine, so that peers can be listed later.
     const other = await (await fetch(`${url}/api/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ auth_key: authKey, hostname: 'peer-box' }) })).json() as any;
+    // ...that reports a compliant posture: in enforce mode a machine without a verdict is nobody's peer (SPEC 7.1).
+    const peerReport = { node_key: other.node_key, os_version: 'peer', disk_encrypted: true, firewall_enabled: true, antivirus_enabled: true, patch_age_days: 1 };
+    expect((await fetch(`${url}/api/posture-report`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(peerReport) })).status).toBe(200);
 
     const up = await runner.run('ztna', ['up', '--server', url as string, '--auth-key', authKey, '--hostname', 'e2e-box', '--json']);
     expect(up.exitCode, up.stderr).toBe(0);

@@ -90,6 +90,9 @@ describe('seed test plan', () => {
   });
 
   it('ST5: a quarantined machine gets an empty peer list and is in nobody else\'s', async () => {
+    // In enforce mode only machines with a verdict are peers at all (SPEC 7.1).
+    await server.report(peer.node_key, COMPLIANT);
+    await server.report(linuxC.node_key, COMPLIANT);
     const before = await server.heartbeat(peer.node_key);
     expect(before.body.peers.map((p: { id: string }) => p.id)).toContain(linuxC.machine_id);
     await server.report(linuxC.node_key, NON_COMPLIANT);

@@ -4,7 +4,9 @@
  *   1. either machine quarantined                    → deny, "machine_status_policy"
  *   2. enforce mode and the source's latest report
  *      non-compliant under the current policy, or
- *      missing, or expired (source not exempt)        → deny, "posture_policy"
+ *      missing, or expired (source not exempt); or
+ *      the destination without a current verdict
+ *      (no report or expired, not exempt)            → deny, "posture_policy"
  *   3. acl_rules by ascending priority (ties: oldest
  *      first); the first matching rule decides       → its action, matched_rule = its name (or id)
  *   4. nothing matched                               → deny, "default_deny"
@@ -21,7 +23,7 @@ import { notFound } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { DomainContext } from './context.ts';
 import { parseSelectorList, selectorListProblem, selectorsMatch } from './identity.ts';
-import { currentVerdict, loadOrgPolicy } from './posture-service.ts';
+import { currentVerdict, isExpired, loadOrgPolicy } from './posture-service.ts';
 
 export const aclEvaluateSchema = z.strictObject({
   src_machine_id: z.string().min(1).max(64),
@@ -83,9 +85,16 @@ export async function evaluateAccess(context: DomainContext, orgId: string, requ
   if (!dst) throw notFound(`dst_machine_id: no machine ${request.dst_machine_id} in this organisation`);
   if (src.status === 'quarantined' || dst.status === 'quarantined') return { allowed: false, matched_rule: 'machine_status_policy' };
   const view = await loadOrgPolicy(store, orgId);
-  if (view.settings.posture_enforcement === 'enforce' && src.posture_exempt !== true) {
-    const report = await store.selectOne('posture_reports', [eq('machine_id', src.id)]);
-    if (!report || !currentVerdict(report, view, context.clock.now()).compliant) return { allowed: false, matched_rule: 'posture_policy' };
+  if (view.settings.posture_enforcement === 'enforce') {
+    const now = context.clock.now();
+    const [srcReport, dstReport] = await Promise.all([
+      src.posture_exempt === true ? null : store.selectOne('posture_reports', [eq('machine_id', src.id)]),
+      dst.posture_exempt === true ? null : store.selectOne('posture_reports', [eq('machine_id', dst.id)]),
+    ]);
+    // The source must pass; the destination must at least have a current verdict (SPEC
+    // 7.1: a machine without one is in no peer list, so nothing may reach it either).
+    if (src.posture_exempt !== true && (!srcReport || !currentVerdict(srcReport, view, now).compliant)) return { allowed: false, matched_rule: 'posture_policy' };
+    if (dst.posture_exempt !== true && (!dstReport || isExpired(dstReport, view.settings, now))) return { allowed: false, matched_rule: 'posture_policy' };
   }
   const rules = await store.select('acl_rules', {
     filters: [eq('org_id', orgId)],

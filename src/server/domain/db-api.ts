@@ -28,7 +28,7 @@ import { writeAudit } from './audit.ts';
 import type { DomainContext } from './context.ts';
 import { inTransaction } from './context.ts';
 import { setMachineStatus } from './machines.ts';
-import { applyEnforcement, currentVerdict, loadOrgPolicy, reevaluateOrg, statusChanged, REMEDIATION_TTL_MS } from './posture-service.ts';
+import { applyEnforcement, currentVerdict, loadOrgPolicy, postureStateOf, reevaluateOrg, statusChanged, REMEDIATION_TTL_MS } from './posture-service.ts';
 import { settingsPatchSchema } from './settings.ts';
 
 export const API_TABLES = ['machines', 'posture_reports', 'posture_policies', 'org_settings', 'audit_log', 'auth_keys', 'agent_commands', 'acl_rules'] as const;
@@ -394,6 +394,8 @@ async function updateSettings(context: DomainContext, orgId: string, actor: stri
     const diff: Record<string, { from: unknown; to: unknown }> = {};
     for (const key of Object.keys(changes)) if (before[key] !== after[key]) diff[key] = { from: before[key], to: after[key] };
     if (Object.keys(diff).length > 0) await writeAudit(tx, effects, { orgId, event: 'org.settings_updated', actor, details: { changes: diff }, at: now });
+    // Who is in a peer list depends on the mode (pending machines count only in enforce).
+    if (diff.posture_enforcement) effects.peersChanged(orgId);
     return after;
   });
   // A change applies at once: in enforce mode every machine's latest report is re-evaluated.
@@ -426,10 +428,13 @@ async function updateMachine(context: DomainContext, orgId: string, actor: strin
   }
   if (posture_exempt !== undefined && posture_exempt !== machine.posture_exempt) {
     const now = context.clock.now();
+    const view = await loadOrgPolicy(context.store, orgId);
     machine = await inTransaction(context, async (tx, effects) => {
-      const [changed] = (await tx.update('machines', [eq('id', id)], { posture_exempt })) as [Row];
+      const report = await tx.selectOne('posture_reports', [eq('machine_id', id)]);
+      const posture_state = postureStateOf(posture_exempt, report ? currentVerdict(report, view, now) : null);
+      const [changed] = (await tx.update('machines', [eq('id', id)], { posture_exempt, posture_state })) as [Row];
       await writeAudit(tx, effects, { orgId, event: 'machine.exemption_changed', machineId: id, actor, details: { changes: { posture_exempt: { from: !posture_exempt, to: posture_exempt } } }, at: now });
-      effects.emit(orgId, { table: 'machines', type: 'UPDATE', data: publicRow('machines', changed) });
+      statusChanged(effects, changed); // an exempt machine without a report joins the peer lists
       return changed;
     });
     machine = await reevaluateMachine(context, machine);

@@ -21,7 +21,7 @@ import { inTransaction } from './context.ts';
 import { TAG, hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts';
 import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
-import { applyEnforcement, currentVerdict, loadOrgPolicy, statusChanged } from './posture-service.ts';
+import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy, statusChanged } from './posture-service.ts';
 import { riskScore } from './risk.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
 
@@ -189,18 +189,21 @@ export async function heartbeat(context: DomainContext, peers: PeerLists, machin
       order: [{ column: 'created_at', descending: false }],
     })
   ).filter((command) => timeOf(command.expires_at) > now.getTime());
+  const mode = settings.posture_enforcement;
   const base = {
     status: String(current.status),
     quarantined,
-    mode: settings.posture_enforcement,
+    mode,
+    posture_state: String(current.posture_state),
     ...agentIntervals(settings),
     peers_version: version,
     pending_commands: pending,
   };
-  // A quarantined machine always gets an explicitly empty list (SPEC section 4).
-  if (quarantined) return { ...base, peers: [] };
+  // A quarantined machine always gets an explicitly empty list (SPEC section 4), and so
+  // does one without a current verdict in enforce mode (SPEC 7.1: no verdict, no access).
+  if (quarantined || deniedForNoVerdict(mode, current.posture_state)) return { ...base, peers: [] };
   if (request.peers_version === version) return { ...base, peers_unchanged: true };
-  return { ...base, peers: await peers.list(context.store, orgId, version, String(current.id)) };
+  return { ...base, peers: await peers.list(context.store, orgId, version, String(current.id), mode === 'enforce') };
 }
 
 /** An offline machine's heartbeat: online again, then its latest verdict applies at once. */

@@ -1,6 +1,9 @@
 /**
  * Peer lists (SPEC section 4). A peer is `{id, hostname, os, tags, online, last_seen}`;
- * quarantined machines appear in nobody's list and get an empty one themselves.
+ * quarantined machines appear in nobody's list and get an empty one themselves, and in
+ * enforce mode so do machines without a current verdict (posture_state `pending`, SPEC
+ * 7.1). A mode change bumps peers_version (db-api.ts), so a list built for one mode is never
+ * served in another.
  *
  * `peers_version` is a per-org counter bumped in the same transaction as any change to
  * what a peer list shows (membership, status, hostname, tags) — not by `last_seen`,
@@ -23,24 +26,29 @@ export interface Peer {
 const MAX_CACHED_ORGS = 1024;
 
 export class PeerLists {
-  private readonly cache = new Map<string, { version: number; peers: Peer[] }>();
+  private readonly cache = new Map<string, { version: number; withoutPending: boolean; peers: Peer[] }>();
 
   async version(store: Store, orgId: string): Promise<number> {
     const row = await store.selectOne('org_state', [eq('org_id', orgId)]);
     return Number(row?.peers_version ?? 0);
   }
 
-  /** The org's peer list at `version`, excluding `selfId`. */
-  async list(store: Store, orgId: string, version: number, selfId: string): Promise<Peer[]> {
+  /** The org's peer list at `version`, excluding `selfId` (and, in enforce mode, machines without a verdict). */
+  async list(store: Store, orgId: string, version: number, selfId: string, withoutPending: boolean): Promise<Peer[]> {
     let entry = this.cache.get(orgId);
-    if (!entry || entry.version !== version) {
+    if (!entry || entry.version !== version || entry.withoutPending !== withoutPending) {
       const rows = await store.select('machines', {
         columns: ['id', 'hostname', 'os', 'tags', 'status', 'last_seen'],
-        filters: [eq('org_id', orgId), { column: 'status', op: 'neq', value: 'quarantined' }],
+        filters: [
+          eq('org_id', orgId),
+          { column: 'status', op: 'neq', value: 'quarantined' },
+          ...(withoutPending ? [{ column: 'posture_state', op: 'neq' as const, value: 'pending' }] : []),
+        ],
         order: [{ column: 'hostname', descending: false }],
       });
       entry = {
         version,
+        withoutPending,
         peers: rows.map((row) => ({
           id: String(row.id),
           hostname: String(row.hostname),

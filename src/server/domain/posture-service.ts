@@ -15,7 +15,13 @@
  *   applied when its heartbeat brings it back (machines.ts).
  * - A manual quarantine is never lifted by a report; exempt machines are never
  *   quarantined for posture (and an exempt machine's posture quarantine is lifted).
- * - An expired report (older than report_max_age_s) fails with posture_report_expired.
+ * - An expired report (collected longer than report_max_age_s ago, measured from the
+ *   agent's `collected_at` when it sent one) fails with posture_report_expired — also on
+ *   arrival. A `collected_at` more than 300 s in the server's future is refused
+ *   (clock_skew): it would otherwise postpone the report's expiry.
+ * - machines.posture_state (SPEC 7.1) is maintained with every verdict: `pending` while a
+ *   machine has no current verdict (no report yet, or it expired) — in enforce mode such a
+ *   machine has no access at all, whatever its status ("no verdict, no access").
  */
 import { randomUUID } from 'node:crypto';
 import type { PosturePolicy, PostureReport, PostureVerdict } from '../../shared/posture.ts';
@@ -27,6 +33,7 @@ import { publicRow, timeOf } from '../store/tables.ts';
 import { writeAudit } from './audit.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
+import { ApiError } from '../errors.ts';
 import { riskScore } from './risk.ts';
 import type { EnforcementMode, OrgSettings } from './settings.ts';
 import { loadSettings } from './settings.ts';
@@ -56,10 +63,38 @@ function signalsOf(report: Row) {
   };
 }
 
+/** How far ahead of the server's clock an agent's `collected_at` may be (SPEC 7.1). */
+export const MAX_CLOCK_SKEW_S = 300;
+
+/** When a stored report's signals were collected (reports of schema 4 have only reported_at). */
+export function collectedAt(report: Row): number {
+  return timeOf(report.collected_at ?? report.reported_at);
+}
+
 export function isExpired(report: Row, settings: OrgSettings, now: Date): boolean {
   const maxAge = settings.report_max_age_s;
   if (maxAge === null) return false;
-  return now.getTime() - timeOf(report.reported_at) > maxAge * 1000;
+  return now.getTime() - collectedAt(report) > maxAge * 1000;
+}
+
+export type PostureState = 'pending' | 'compliant' | 'failing' | 'grace' | 'exempt';
+
+/**
+ * A machine's posture_state from its exemption and its current verdict (null: no report).
+ * `grace` is issue 15's (policy grace periods); nothing produces it yet.
+ */
+export function postureStateOf(exempt: boolean, verdict: { readonly compliant: boolean; readonly expired: boolean } | null): PostureState {
+  if (exempt) return 'exempt';
+  if (verdict === null || verdict.expired) return 'pending';
+  return verdict.compliant ? 'compliant' : 'failing';
+}
+
+/**
+ * SPEC 7.1 "no verdict, no access": in enforce mode a machine without a current verdict
+ * (and not exempt) gets no peers, is in no peer list and is denied by every access check.
+ */
+export function deniedForNoVerdict(mode: EnforcementMode, postureState: unknown): boolean {
+  return mode === 'enforce' && postureState === 'pending';
 }
 
 /**
@@ -194,10 +229,21 @@ export interface ReportOutcome {
 /** POST /api/posture-report for an authenticated machine. */
 export async function handleReport(context: DomainContext, machine: Row, report: PostureReport): Promise<ReportOutcome> {
   const orgId = String(machine.org_id);
+  const received = context.clock.now();
+  // Refused before anything is read or written: a report "from the future" would stay fresh
+  // for as long as the device's clock is ahead.
+  const claimedCollection = report.collected_at === undefined ? null : Date.parse(report.collected_at);
+  if (claimedCollection !== null && claimedCollection > received.getTime() + MAX_CLOCK_SKEW_S * 1000) {
+    throw new ApiError(
+      'clock_skew',
+      `collected_at: ${report.collected_at} is ${Math.round((claimedCollection - received.getTime()) / 1000)} s ahead of the server's clock (at most ${MAX_CLOCK_SKEW_S} s are tolerated): set this device's clock (NTP) and report again`,
+    );
+  }
   const view = await loadOrgPolicy(context.store, orgId);
   const mode = view.settings.posture_enforcement;
-  const verdict: PostureVerdict = mode === 'disabled' ? { compliant: true, violations: [] } : evaluatePosture(report, view.policies);
+  const evaluated: PostureVerdict = mode === 'disabled' ? { compliant: true, violations: [] } : evaluatePosture(report, view.policies);
   const { os_version, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days, ...extras } = report;
+  let verdict = evaluated;
   const after = await inTransaction(context, async (tx, effects) => {
     // Lock the machine first: concurrent reports for it (other processes) wait here and then
     // decide on the status this one leaves, so status and stored report always agree.
@@ -205,6 +251,10 @@ export async function handleReport(context: DomainContext, machine: Row, report:
     // Time is taken once the lock is held, so reported_at and audit times follow the order in
     // which reports for this machine were actually applied.
     const now = context.clock.now();
+    const collected = new Date(Math.min(claimedCollection ?? now.getTime(), now.getTime()));
+    // A report collected longer than report_max_age_s ago is expired on arrival (SPEC 7.1).
+    const expired = mode !== 'disabled' && isExpired({ collected_at: collected.toISOString() }, view.settings, now);
+    verdict = expired ? { compliant: false, violations: [VIOLATION.postureReportExpired] } : evaluated;
     const fields = {
       org_id: orgId,
       os_version,
@@ -216,18 +266,22 @@ export async function handleReport(context: DomainContext, machine: Row, report:
       violations: verdict.violations,
       mode,
       reported_at: now.toISOString(),
+      collected_at: collected.toISOString(),
       extras: Object.keys(extras).length > 0 ? extras : null,
     };
     // One report per machine: the newest replaces the older (SPEC section 3). An upsert, so
     // two first reports arriving at once (two server processes) cannot both insert.
     const stored = await tx.upsert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }, 'machine_id', ['id']);
     effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
-    if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, 'posture', now, view.settings);
+    if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, expired ? 'expired' : 'posture', now, view.settings);
     const risk = riskScore(verdict.violations, current.status === 'quarantined');
+    const state = postureStateOf(current.posture_exempt === true, { compliant: verdict.compliant, expired });
     const machinePatch: Row = {};
     if (risk !== current.risk_score) machinePatch.risk_score = risk;
     if (os_version !== current.os_version) machinePatch.os_version = os_version;
+    if (state !== current.posture_state) machinePatch.posture_state = state;
     if (Object.keys(machinePatch).length > 0) [current] = await tx.update('machines', [eq('id', machine.id)], machinePatch) as [Row];
+    if (machinePatch.posture_state !== undefined) statusChanged(effects, current); // a pending machine joins the peer lists
     return current;
   });
   context.metrics.reports.inc({ verdict: verdict.compliant ? 'compliant' : 'non_compliant', mode });
@@ -253,13 +307,13 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
     if (view.settings.posture_enforcement !== 'enforce') return counts;
     // Machines first, locked: a report racing the re-evaluation waits for it (and vice versa).
     const machines = await tx.select('machines', {
-      columns: ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'risk_score'],
+      columns: ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score'],
       filters: [eq('org_id', orgId)],
       order: [{ column: 'id', descending: false }], // one lock order: concurrent re-evaluations cannot deadlock
       forUpdate: true,
     });
     const reports = await tx.select('posture_reports', {
-      columns: ['id', 'machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'compliant', 'violations', 'mode', 'reported_at'],
+      columns: ['id', 'machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'compliant', 'violations', 'mode', 'reported_at', 'collected_at'],
       filters: [eq('org_id', orgId)],
     });
     const byId = new Map(machines.map((m) => [String(m.id), m]));
@@ -276,7 +330,14 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
       if (before !== 'quarantined' && after.status === 'quarantined') counts.quarantined += 1;
       if (before === 'quarantined' && after.status !== 'quarantined') counts.released += 1;
       const risk = riskScore(verdict.violations, after.status === 'quarantined');
-      if (risk !== after.risk_score && before === after.status) await tx.updateCount('machines', [eq('id', machine.id)], { risk_score: risk });
+      const state = postureStateOf(after.posture_exempt === true, verdict);
+      const patch: Row = {};
+      if (risk !== after.risk_score && before === after.status) patch.risk_score = risk;
+      if (state !== after.posture_state) patch.posture_state = state;
+      if (Object.keys(patch).length > 0) {
+        await tx.updateCount('machines', [eq('id', machine.id)], patch);
+        if (patch.posture_state !== undefined) statusChanged(effects, { ...after, ...patch });
+      }
     }
     return counts;
   });

@@ -4,8 +4,10 @@
  *   - flush buffered last_seen values;
  *   - online machines silent for offline_after_s → offline (never quarantined ones: a
  *     device must not leave quarantine by going offline and coming back);
- *   - in enforce mode with report_max_age_s, online machines whose latest report is too
- *     old → quarantined (reason `expired`, violation posture_report_expired);
+ *   - with report_max_age_s, machines whose latest report is too old lose their verdict
+ *     (posture_state → `pending`: in enforce mode they leave every peer list), and in
+ *     enforce mode online ones are quarantined (reason `expired`, violation
+ *     posture_report_expired). A report's age counts from when it was collected;
  *   - pending agent commands past expires_at → expired.
  * Each job's writes are conditional updates, so a run racing a heartbeat or a report
  * never applies a stale decision.
@@ -15,19 +17,20 @@ import { publicRow } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
 import { inTransaction } from './context.ts';
 import { VIOLATION } from '../../shared/posture.ts';
-import { applyEnforcement, isExpired } from './posture-service.ts';
+import { applyEnforcement, isExpired, statusChanged } from './posture-service.ts';
 import type { OrgSettings } from './settings.ts';
 
 export const SWEEP_INTERVAL_MS = 500;
 
 export interface SweepResult {
   wentOffline: number;
+  expiredVerdicts: number;
   expiredQuarantines: number;
   expiredCommands: number;
 }
 
 export async function sweepOnce(context: DomainContext): Promise<SweepResult> {
-  const result: SweepResult = { wentOffline: 0, expiredQuarantines: 0, expiredCommands: 0 };
+  const result: SweepResult = { wentOffline: 0, expiredVerdicts: 0, expiredQuarantines: 0, expiredCommands: 0 };
   // Each process writes its own buffered heartbeats; the sweep itself runs in one process
   // at a time (an advisory lock on PostgreSQL), the others skip this round.
   await context.lastSeen.flush(context.store);
@@ -40,6 +43,7 @@ async function sweepInto(context: DomainContext, result: SweepResult): Promise<v
   const orgs = (await context.store.select('org_settings')) as unknown as OrgSettings[];
   for (const settings of orgs) {
     result.wentOffline += await markOffline(context, settings, now);
+    if (settings.report_max_age_s !== null) result.expiredVerdicts += await expireVerdicts(context, settings, now);
     if (settings.posture_enforcement === 'enforce' && settings.report_max_age_s !== null) {
       result.expiredQuarantines += await quarantineExpired(context, settings, now);
     }
@@ -68,12 +72,21 @@ async function markOffline(context: DomainContext, settings: OrgSettings, now: D
   });
 }
 
+async function expireVerdicts(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - (settings.report_max_age_s as number) * 1000).toISOString();
+  return inTransaction(context, async (tx, effects) => {
+    const changed = await tx.expireVerdicts(settings.org_id, cutoff);
+    for (const machine of changed) statusChanged(effects, machine);
+    return changed.length;
+  });
+}
+
 async function quarantineExpired(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - (settings.report_max_age_s as number) * 1000).toISOString();
   return inTransaction(context, async (tx, effects) => {
     const stale = await tx.select('posture_reports', {
-      columns: ['machine_id', 'reported_at'],
-      filters: [eq('org_id', settings.org_id), { column: 'reported_at', op: 'lt', value: cutoff }],
+      columns: ['machine_id'],
+      filters: [eq('org_id', settings.org_id), { column: 'collected_at', op: 'lt', value: cutoff }],
     });
     let count = 0;
     for (const candidate of stale) {

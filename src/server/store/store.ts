@@ -38,6 +38,12 @@ export interface Store {
   remove(table: TableName, filters: readonly Filter[]): Promise<Row[]>;
   /** Adds one to the org's peers_version and returns the new value. */
   bumpPeersVersion(orgId: string): Promise<number>;
+  /**
+   * Machines of `orgId` whose latest report was collected before `cutoff` (ISO) lose their
+   * verdict: posture_state `compliant` / `failing` / `grace` becomes `pending` (SPEC 7.1:
+   * an expired report is no verdict). One statement; returns the machines it changed.
+   */
+  expireVerdicts(orgId: string, cutoff: string): Promise<Row[]>;
   /** Writes buffered heartbeat times, never moving a machine's last_seen backwards. */
   recordLastSeen(entries: ReadonlyArray<readonly [machineId: string, lastSeen: string]>): Promise<void>;
   /** A server-wide secret (the JWT signing key on PostgreSQL), created once by whichever process asks first. */

@@ -269,6 +269,14 @@ class PostgresStore implements Store {
     return (await this.rows(sql, builder.params)).map((raw) => decodeRow(def, postgresCodec, raw));
   }
 
+  async expireVerdicts(orgId: string, cutoff: string): Promise<Row[]> {
+    const sql = `UPDATE machines SET posture_state = 'pending'
+ WHERE org_id = $1 AND posture_state IN ('compliant', 'failing', 'grace')
+   AND id IN (SELECT machine_id FROM posture_reports WHERE org_id = $1 AND collected_at < $2::timestamptz)
+ RETURNING *`;
+    return (await this.rows(sql, [orgId, cutoff])).map((raw) => decodeRow(tableDef('machines'), postgresCodec, raw));
+  }
+
   async bumpPeersVersion(orgId: string): Promise<number> {
     const rows = await this.rows('UPDATE org_state SET peers_version = peers_version + 1 WHERE org_id = $1 RETURNING peers_version', [orgId]);
     return Number(rows[0]?.peers_version ?? 0);

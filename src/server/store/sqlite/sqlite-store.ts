@@ -274,6 +274,14 @@ class SqliteStore implements Store {
     });
   }
 
+  async expireVerdicts(orgId: string, cutoff: string): Promise<Row[]> {
+    const sql = `UPDATE machines SET posture_state = 'pending'
+ WHERE org_id = ?1 AND posture_state IN ('compliant', 'failing', 'grace')
+   AND id IN (SELECT machine_id FROM posture_reports WHERE org_id = ?1 AND collected_at < ?2)
+ RETURNING *`;
+    return this.all(sql, [orgId, cutoff]).map((raw) => decodeRow(tableDef('machines'), sqliteCodec, raw));
+  }
+
   async bumpPeersVersion(orgId: string): Promise<number> {
     this.invalidate('org_state');
     const row = this.prepared('UPDATE org_state SET peers_version = peers_version + 1 WHERE org_id = ? RETURNING peers_version').get(orgId) as
