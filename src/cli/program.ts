@@ -171,14 +171,19 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
 
   program
     .command('down')
-    .description('disconnect: forget this device\'s enrollment and node key')
+    .description('disconnect: the server removes this device, and its enrollment and node key are forgotten here')
+    .addHelpText('after', '\nThe server deletes the machine (its node key never works again). If the server cannot be\nreached, the key is forgotten here all the same and a warning says the machine is still\nlisted there.')
     .option('--json', 'print the result as JSON')
     .exitOverride()
     .action(async (options: { json?: boolean }) => {
       const { down } = await import('./commands/connection.ts');
       const result = await down();
       if (options.json) io.stdout(`${terminalJson(result)}\n`);
-      else io.stdout(result.was_enrolled ? `forgot the enrollment in ${result.config_dir}${result.daemon_disconnected ? ' and disconnected the running daemon' : ''}\n` : 'this device was not enrolled\n');
+      else if (!result.was_enrolled) io.stdout('this device was not enrolled\n');
+      else {
+        io.stdout(`forgot the enrollment in ${result.config_dir}${result.daemon_disconnected ? ' and disconnected the running daemon' : ''}\n`);
+        (result.deregistered || result.server_reachable === null ? io.stdout : io.stderr)(`${result.deregistered ? '' : 'ztna: warning: '}${result.note}\n`);
+      }
     });
 
   program

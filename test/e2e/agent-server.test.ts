@@ -142,9 +142,14 @@ describe.runIf(process.platform === 'linux')('agent and server, end to end', () 
       return status.server_reachable === true ? status : undefined;
     });
 
-    // `ztna down` disconnects the running daemon too.
+    // `ztna down` disconnects the running daemon too, and the server deletes the machine:
+    // its node key never works again (SPEC 7.1).
+    const machineId = (await machineRow()).id;
     const down = JSON.parse((await runner.run('ztna', ['down', '--json'])).stdout);
-    expect(down).toMatchObject({ was_enrolled: true, daemon_disconnected: true });
+    expect(down).toMatchObject({ was_enrolled: true, daemon_disconnected: true, deregistered: true, server_reachable: true, machine_id: machineId });
+    expect((await admin('GET', `/api/db/machines?id=eq.${machineId}`)).data).toEqual([]);
+    const stale = await fetch(`${url}/api/machine-heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ node_key: nodeKey }) });
+    expect(stale.status).toBe(401);
     await waitFor('the daemon to log the disconnect', async () => (/disconnected \(`ztna down`\)/.test(daemon.output.stderr) ? true : undefined));
     expect(JSON.parse((await runner.run('ztna', ['status', '--json'])).stdout)).toMatchObject({ enrolled: false, agent_state: 'DISCONNECTED' });
 

@@ -475,12 +475,15 @@ const REGISTER = { auth_key: ref('A_AUTH_KEY'), hostname: 'fuzz-new-host', os: '
 const REPORT = { node_key: ref('A_NODE_KEY'), ...COMPLIANT, platform: 'linux', arch: 'amd64', hostname: 'a-fuzz-host', agent_version: '0.1.0', collected_at: '2026-11-21T11:59:00Z', evidence: { disk_encrypted: { method: 'x', detail: 'y' } } };
 const HEARTBEAT = { node_key: ref('A_NODE_KEY'), agent_version: '0.1.0', peers_version: 0 };
 const RESULT = { node_key: ref('A_NODE_KEY'), id: ref('A_COMMAND'), status: 'failed', result: { exit_code: 1 } };
+/** A node key no machine has: a deregistration that succeeded would delete the fixture machine. */
+const DEREGISTER = { node_key: `ztna_node_00000000deadbeef_${'A'.repeat(43)}` };
 
 const AGENT_ROUTES: Array<[string, Record<string, unknown>]> = [
   ['/api/register', REGISTER],
   ['/api/posture-report', REPORT],
   ['/api/machine-heartbeat', HEARTBEAT],
   ['/api/agent-commands/result', RESULT],
+  ['/api/deregister', DEREGISTER],
 ];
 
 const agentRequest: fc.Arbitrary<FuzzRequest> = fc
@@ -889,7 +892,7 @@ async function wsClientSession(messages: string[]): Promise<Outcome & { sent: st
 // ---------------------------------------------------------------------------------------
 
 describe(`fuzz every route (${RUNS} cases, ${TEST_ENGINE})`, () => {
-  it('agent routes: /api/register, /api/posture-report, /api/machine-heartbeat, /api/agent-commands/result', async () => {
+  it('agent routes: /api/register, /api/posture-report, /api/machine-heartbeat, /api/agent-commands/result, /api/deregister', async () => {
     await fc.assert(fc.asyncProperty(agentRequest, httpCheck), fcParameters(share(RUNS, 0.3)));
   }, TIMEOUT(0.3));
 

@@ -79,11 +79,72 @@ export async function up(options: { server: string; authKey?: string; hostname?:
   }
 }
 
-export async function down(): Promise<{ was_enrolled: boolean; config_dir: string; daemon_disconnected: boolean }> {
+export interface DownResult {
+  readonly was_enrolled: boolean;
+  readonly config_dir: string;
+  readonly daemon_disconnected: boolean;
+  /** Whether the server deleted this machine (POST /api/deregister, SPEC 7.1). */
+  readonly deregistered: boolean;
+  readonly machine_id: string | null;
+  readonly server_url: string | null;
+  /** null when there was nothing to tell a server (not enrolled). */
+  readonly server_reachable: boolean | null;
+  /** What happened on the server's side, for a person. */
+  readonly note: string;
+}
+
+/**
+ * `ztna down`: the running daemon stops first (it holds the key in memory), then the server
+ * deletes this machine — its node key never works again — and the enrollment is forgotten.
+ * A server that cannot be reached does not keep the device enrolled: the key is forgotten
+ * locally all the same, and the note says the machine is still listed there.
+ */
+export async function down(): Promise<DownResult> {
   const dir = configDir();
-  // Tell a running daemon first, so it stops using the key it holds in memory.
+  let enrollment: Enrollment | null = null;
+  let unreadable: string | null = null;
+  try {
+    enrollment = await readEnrollment(dir);
+  } catch (error) {
+    // `ztna down` is the way out of a broken enrollment: it must still forget it.
+    unreadable = error instanceof Error ? error.message : String(error);
+  }
   const daemon = await askDaemon<{ state: string }>(localSocketPath(dir), 'POST', '/v1/down', 5_000).catch(() => null);
-  return { was_enrolled: await forgetEnrollment(dir), config_dir: dir, daemon_disconnected: daemon !== null };
+  let deregistered = false;
+  let reachable: boolean | null = null;
+  let note = unreadable ? `the enrollment could not be read, so no server was told (${unreadable})` : 'this device was not enrolled';
+  if (enrollment) {
+    const client = await createControlClient(enrollment.server_url);
+    try {
+      await client.post('/api/deregister', { node_key: enrollment.node_key });
+      deregistered = true;
+      reachable = true;
+      note = `${enrollment.server_url} removed machine ${enrollment.machine_id}; its node key no longer works`;
+    } catch (error) {
+      if (error instanceof ServerRejected) {
+        reachable = true;
+        note = error.status === 401 ? `${enrollment.server_url} no longer knew this device (it was already removed)` : `${error.message}; the machine may still be listed there: ask an admin to delete machine ${enrollment.machine_id}`;
+      } else if (error instanceof ServerUnreachable) {
+        reachable = false;
+        note = `${error.message}: machine ${enrollment.machine_id} stays listed on that server until an admin deletes it`;
+      } else {
+        throw error;
+      }
+    } finally {
+      await client.close();
+    }
+  }
+  const forgotten = await forgetEnrollment(dir);
+  return {
+    was_enrolled: forgotten || enrollment !== null || unreadable !== null,
+    config_dir: dir,
+    daemon_disconnected: daemon !== null,
+    deregistered,
+    machine_id: enrollment?.machine_id ?? null,
+    server_url: enrollment?.server_url ?? null,
+    server_reachable: reachable,
+    note,
+  };
 }
 
 export interface StatusResult {

@@ -27,7 +27,7 @@ import { MAX_HOSTNAME_LENGTH, TAG, hostnameKey, requireValidHostname } from './i
 import { writeAudit } from './audit.ts';
 import type { DomainContext } from './context.ts';
 import { inTransaction } from './context.ts';
-import { setMachineStatus } from './machines.ts';
+import { retireMachines, setMachineStatus } from './machines.ts';
 import { applyEnforcement, currentVerdict, loadOrgPolicy, postureStateOf, reevaluateOrg, statusChanged, REMEDIATION_TTL_MS } from './posture-service.ts';
 import { settingsPatchSchema } from './settings.ts';
 
@@ -466,13 +466,7 @@ export async function deleteRows(context: DomainContext, table: ApiTable, orgId:
   const now = context.clock.now();
   const deleted = await inTransaction(context, async (tx: Store, effects) => {
     const rows = await tx.remove(table, where);
-    if (table === 'machines' && rows.length > 0) {
-      effects.peersChanged(orgId);
-      for (const row of rows) {
-        await writeAudit(tx, effects, { orgId, event: 'machine.deleted', machineId: String(row.id), actor, details: { hostname: row.hostname }, at: now });
-        effects.emit(orgId, { table: 'machines', type: 'DELETE', data: { id: row.id } });
-      }
-    }
+    if (table === 'machines') await retireMachines(tx, effects, orgId, rows, { event: 'machine.deleted', actor }, now);
     if (table === 'posture_policies') {
       for (const row of rows) await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'deleted', policy: row }, at: now });
     }

@@ -272,6 +272,54 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
   });
 }
 
+/**
+ * Deletes machines for good (SPEC 7.1 "Leaving"): the rows go (their reports and commands
+ * with them), each deletion is audited and remembered in `deleted_machines` — with the
+ * status it had, so a later enrolment under its hostname can be flagged when an admin had
+ * quarantined it by hand — and peer lists and realtime subscribers hear of it. A node key
+ * of a deleted machine finds no row, so it is 401 for ever. Runs inside the caller's
+ * transaction; `rows` are the removed rows.
+ */
+export async function retireMachines(tx: Store, effects: Effects, orgId: string, rows: readonly Row[], how: { event: 'machine.deleted' | 'machine.deregistered'; actor: string }, now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  for (const row of rows) {
+    await tx.insert('deleted_machines', {
+      id: row.id,
+      org_id: orgId,
+      hostname: row.hostname,
+      hostname_key: hostnameKey(String(row.hostname)),
+      status: row.status,
+      quarantine_reason: row.quarantine_reason ?? null,
+      deleted_at: now.toISOString(),
+      deleted_by: how.actor,
+    });
+    await writeAudit(tx, effects, {
+      orgId,
+      event: how.event,
+      machineId: String(row.id),
+      actor: how.actor,
+      details: { hostname: row.hostname, status: row.status, ...(row.quarantine_reason ? { quarantine_reason: row.quarantine_reason } : {}) },
+      at: now,
+    });
+    effects.emit(orgId, { table: 'machines', type: 'DELETE', data: { id: row.id } });
+  }
+  effects.peersChanged(orgId);
+}
+
+export const deregisterSchema = z.strictObject({ node_key: z.string().min(1).max(200) });
+
+/** POST /api/deregister: the machine of this node key leaves (`ztna down`). */
+export async function deregisterMachine(context: DomainContext, machine: Row): Promise<{ deregistered: true; machine_id: string }> {
+  const now = context.clock.now();
+  const orgId = String(machine.org_id);
+  await inTransaction(context, async (tx, effects) => {
+    const removed = await tx.remove('machines', [eq('id', machine.id)]);
+    await retireMachines(tx, effects, orgId, removed, { event: 'machine.deregistered', actor: `machine:${String(machine.id)}` }, now);
+  });
+  context.lastSeen.forget(String(machine.id));
+  return { deregistered: true, machine_id: String(machine.id) };
+}
+
 export const commandResultSchema = z.strictObject({
   node_key: z.string().min(1).max(200),
   id: z.string().min(1).max(64),

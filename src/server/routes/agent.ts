@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { postureReportSchema } from '../../shared/posture-schemas.ts';
 import { ApiError } from '../errors.ts';
 import { clientKey } from '../rate-limit.ts';
-import { commandResultSchema, heartbeat, heartbeatSchema, recordCommandResult, registerMachine, registerSchema, authenticateMachine } from '../domain/machines.ts';
+import { authenticateMachine, commandResultSchema, deregisterMachine, deregisterSchema, heartbeat, heartbeatSchema, recordCommandResult, registerMachine, registerSchema } from '../domain/machines.ts';
 import { handleReport } from '../domain/posture-service.ts';
 import type { ServerDeps } from '../app.ts';
 import { parseBody } from './validation.ts';
@@ -35,6 +35,12 @@ export function agentRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const body = parseBody(heartbeatSchema, request.body);
     const machine = await authenticateMachine(context, body.node_key);
     return heartbeat(context, peers, machine, body);
+  });
+
+  // SPEC 7.1: the machine of this node key leaves; the key never works again.
+  app.post('/api/deregister', async (request) => {
+    const body = parseBody(deregisterSchema, request.body);
+    return deregisterMachine(context, await authenticateMachine(context, body.node_key));
   });
 
   app.post('/api/agent-commands/result', async (request) => {
