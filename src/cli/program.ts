@@ -159,6 +159,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         ...(options.authKey ? { authKey: options.authKey } : {}),
         ...(options.hostname ? { hostname: options.hostname } : {}),
         ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+        onNotice: (message) => io.stderr(`ztna: ${message}\n`),
       });
       if (options.json) io.stdout(`${terminalJson(result, 2)}\n`);
       else {

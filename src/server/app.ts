@@ -73,13 +73,22 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Audit stream: one JSON line per audit event. Default: the operational logger. */
   readonly auditLog?: Logger;
-  /** Registration attempts per client address per minute (default 300). */
+  /** Enrolments (registrations with a valid auth key) per client address per minute (default 300). */
   readonly registerPerMinute?: number;
   /**
-   * Failed authentications (401s) per client address per minute before that address is
-   * refused (429) on every /api/ route until the minute ends (default 100).
+   * Failed authentications (401s) per client address per minute (default 100). Past it,
+   * that address's requests *without valid credentials* get 429 until the minute ends;
+   * a request with valid credentials is always served (SPEC 7.1), so one device with a
+   * stale key behind an office NAT cannot lock out every device and admin behind it.
    */
   readonly failedAuthPerMinute?: number;
+  /**
+   * Proxies allowed to say who the client is (`serve --trust-proxy`): addresses or CIDR
+   * ranges. Only a TCP peer inside them may set the client address with
+   * X-Forwarded-For (and the scheme with X-Forwarded-Proto); from anyone else those
+   * headers are ignored. Default: none — the client is the TCP peer.
+   */
+  readonly trustProxy?: readonly string[];
   /** Run the offline/expiry sweeper in the background (default true). */
   readonly sweeper?: boolean;
   /** The dashboard's static files (default: the single executable's assets, else dist/dashboard). */
@@ -123,7 +132,7 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   const deps: ServerDeps = {
     context,
     peers: new PeerLists(),
-    registerLimiter: new RateLimiter(options.registerPerMinute ?? 300, 60_000),
+    registerLimiter: new RateLimiter(options.registerPerMinute ?? 300, 60_000, () => context.clock.now().getTime()),
     async authenticateAdmin(request, tokenOverride) {
       const header = request.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : tokenOverride;
@@ -141,6 +150,9 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
 
   const app = Fastify({
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    // proxy-addr walks X-Forwarded-For from the right while the hop is trusted: request.ip
+    // is the first address not inside these ranges.
+    ...(options.trustProxy && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject, rather than strip, JSON that tries prototype pollution.
@@ -179,8 +191,14 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
-      if (error.status === 429) reply.header('retry-after', /retry in (\d+)/.exec(error.message)?.[1] ?? '60');
-      return reply.status(error.status).send(errorBody(error));
+      // Credentials that did not authenticate, from an address over its failed-auth budget:
+      // 429 instead of 401. Decided here, after the route tried the credentials, so a
+      // request with valid ones never gets this far, and every route and every spelling
+      // of its path (percent-encoded, absolute-form) is covered alike.
+      const wait = error.status === 401 ? failedAuth.blockedFor(clientKey(request.ip)) : 0;
+      const answer = wait > 0 ? new ApiError('rate_limited', `too many failed authentication attempts from this address; retry in ${wait} s`) : error;
+      if (answer.status === 429) reply.header('retry-after', /retry in (\d+)/.exec(answer.message)?.[1] ?? '60');
+      return reply.status(answer.status).send(errorBody(answer));
     }
     if (error instanceof ConstraintError) {
       // Validation should have caught it; never a 5xx for what the client sent.
@@ -209,14 +227,6 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   });
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
-  // Checked before the body is even read: a blocked address costs no parsing and no lookup.
-  // (Added after the WebSocket plugin, whose own onRequest hook must see a refused upgrade
-  // first so that it closes the upgraded socket.)
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    const wait = failedAuth.blockedFor(clientKey(request.ip));
-    if (wait > 0) throw new ApiError('rate_limited', `too many failed authentication attempts from this address; retry in ${wait} s`);
-  });
   agentRoutes(app, deps);
   adminRoutes(app, deps);
   realtimeRoutes(app, deps);

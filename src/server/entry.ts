@@ -13,6 +13,7 @@ import { createTokenService, loadJwtSecret } from './auth/tokens.ts';
 import { DEFAULT_LINK_TTL_S, MAX_LINK_TTL_S, createLoginLink, loginUrl } from './dashboard/sessions.ts';
 import { findOrCreateOrg } from './domain/orgs.ts';
 import { LATEST_SCHEMA_VERSION } from './store/migrations.ts';
+import { parseRate, parseTrustProxy, resolveDatabaseUrl } from './serve-options.ts';
 import { openPostgresStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -75,14 +76,26 @@ async function loadTls(options: { tlsCert?: string; tlsKey?: string }, logger: p
 /** The URL without its credentials, for messages. */
 const redact = (url: string) => url.replace(/\/\/[^@/]*@/, '//…@');
 
+/** `--db`, else ZTNA_DB_URL; a password on the command line is refused (serve-options.ts). */
+function databaseUrl(options: { db?: string }): string | undefined {
+  let url: string | undefined;
+  try {
+    url = resolveDatabaseUrl(options.db);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`${options.db === undefined ? 'ZTNA_DB_URL' : '--db'}: expected postgres://USER@HOST:PORT/DB, got "${redact(url)}"`);
+  return url;
+}
+
 async function openStore(options: { data: string; db?: string }, migrate = true): Promise<Store> {
-  if (options.db) {
-    if (!/^postgres(ql)?:\/\//.test(options.db)) throw new UsageError(`--db: expected postgres://USER@HOST:PORT/DB, got "${redact(options.db)}"`);
+  const url = databaseUrl(options);
+  if (url) {
     try {
-      return await openPostgresStore({ url: options.db, migrate });
+      return await openPostgresStore({ url, migrate });
     } catch (error) {
       if ((error as Error).name === 'SchemaError') throw error;
-      throw new UsageError(`cannot use PostgreSQL at ${redact(options.db)}: ${(error as Error).message}`);
+      throw new UsageError(`cannot use PostgreSQL at ${redact(url)}: ${(error as Error).message}`);
     }
   }
   const dataDir = resolve(options.data);
@@ -102,13 +115,39 @@ async function signingSecret(store: Store, dataDir: string): Promise<Uint8Array>
   return loadJwtSecret(resolve(dataDir));
 }
 
-async function serve(options: { listen: string; data: string; db?: string; logLevel: string; tlsCert?: string; tlsKey?: string }): Promise<number> {
+interface ServeOptions {
+  listen: string;
+  data: string;
+  db?: string;
+  logLevel: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: string;
+  registerRate: string;
+  authFailRate: string;
+}
+
+/** The client-address and limit options of `serve` (and of the service it installs). */
+function limitOptions(options: Pick<ServeOptions, 'trustProxy' | 'registerRate' | 'authFailRate'>) {
+  try {
+    return {
+      ...(options.trustProxy === undefined ? {} : { trustProxy: parseTrustProxy(options.trustProxy) }),
+      registerPerMinute: parseRate('--register-rate', options.registerRate),
+      failedAuthPerMinute: parseRate('--auth-fail-rate', options.authFailRate),
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function serve(options: ServeOptions): Promise<number> {
   const { host, port } = parseListen(options.listen);
+  const limits = limitOptions(options);
   const logger = pino({ level: options.logLevel, base: { service: 'ztna-server' } });
   const tls = await loadTls(options, logger);
   const store = await openStore(options);
   const tokens = createTokenService(await signingSecret(store, options.data));
-  const server = await buildServer({ store, tokens, logger, auditLog: pino({ base: { stream: 'audit' } }), ...(tls ? { tls } : {}) });
+  const server = await buildServer({ store, tokens, logger, auditLog: pino({ base: { stream: 'audit' } }), ...limits, ...(tls ? { tls } : {}) });
   try {
     await server.app.listen({ host, port });
   } catch (error) {
@@ -237,8 +276,13 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const dataOption = ['--data <dir>', 'data directory (SQLite file, JWT secret)', './data'] as const;
-  const dbOption = ['--db <url>', 'postgres://USER@HOST:PORT/DB: use PostgreSQL instead of the SQLite file (several server processes may share it)'] as const;
-  program
+  const dbOption = ['--db <url>', 'postgres://USER@HOST:PORT/DB: use PostgreSQL instead of the SQLite file (several server processes may share it). No password here: use ZTNA_DB_URL (the whole URL) or PGPASSWORD / PGPASSFILE'] as const;
+  const limitFlags = (command: Command) =>
+    command
+      .option('--trust-proxy <cidrs>', 'load balancers / reverse proxies (IP or CIDR, comma-separated) whose X-Forwarded-For names the client; from anyone else it is ignored')
+      .option('--register-rate <n>', 'enrolments per minute per client address', '300')
+      .option('--auth-fail-rate <n>', 'failed authentications per minute per client address; past it, that address\'s requests without valid credentials get 429 (valid ones are always served)', '100');
+  const serveCommand = program
     .command('serve')
     .description('run the server')
     .option('--listen <host:port>', 'address to listen on; port 0 picks a free port', '127.0.0.1:8787')
@@ -246,7 +290,9 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .option(...dbOption)
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .option('--tls-cert <file>', 'terminate TLS here: PEM certificate (chain) for https (with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted; keep it mode 0600)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted; keep it mode 0600)');
+  limitFlags(serveCommand)
+    .addHelpText('after', '\nBehind a load balancer, name it with --trust-proxy so that limits apply per client, not per\nbalancer; behind an office NAT every device shares one address: raise --register-rate for a\nroll-out (valid credentials are never limited by --auth-fail-rate).\n\nPostgreSQL: ZTNA_DB_URL=postgres://ztna:SECRET@db:5432/ztna ztna-server serve')
     .exitOverride()
     .action(async (options) => {
       exitCode = await serve(options);

@@ -1,12 +1,14 @@
 /**
  * Per-client-address limits, without a dependency:
  *
- * - `RateLimiter`: a fixed-window counter of attempts (registration: every attempt counts).
+ * - `RateLimiter`: a fixed-window counter of events (enrolments with a valid auth key).
  * - `FailedAuthLimiter`: a fixed-window counter of *failed* authentications (401s: a wrong
  *   node key, auth key or admin token). Once an address has failed `max` times in a
- *   window, every request from it that would need credentials is refused (429) until the
- *   window ends — valid credentials included, so a guesser learns nothing while blocked.
+ *   window, its requests whose credentials do not authenticate get 429 instead of 401
+ *   until the window ends (app.ts); valid credentials are always served (SPEC 7.1: behind
+ *   a NAT or a proxy one stale key must not lock out a fleet).
  *
+ * The address is the TCP peer, or with `--trust-proxy` the client a trusted proxy names.
  * Addresses are keyed by `clientKey`: IPv4 as is, IPv6 by its /64 prefix (one host
  * usually owns a whole /64, so per-address limits would not hold it back). Memory stays
  * bounded: windows that ended are dropped on the next sweep, and past `maxKeys` live

@@ -226,8 +226,12 @@ describe.runIf(process.platform === 'linux')('secret scan', () => {
       expect(status).toBe(401);
     }
 
-    // PostgreSQL with a password in the URL, unreachable: the message names it without the password.
-    const db = await procs.run('ztna-server', ['migrate', '--db', `postgres://ztna:${DB_PASSWORD}@127.0.0.1:1/ztna`]);
+    // A password in --db is refused (argv is public); in ZTNA_DB_URL it is used, and an
+    // unreachable database is named without it.
+    const argv = await procs.run('ztna-server', ['migrate', '--db', `postgres://ztna:${DB_PASSWORD}@127.0.0.1:1/ztna`]);
+    expect(argv.exitCode).toBe(2);
+    expect(argv.stderr).toMatch(/--db: this URL carries a password.*ZTNA_DB_URL.*PGPASSWORD.*PGPASSFILE/s);
+    const db = await procs.run('ztna-server', ['migrate'], { ZTNA_DB_URL: `postgres://ztna:${DB_PASSWORD}@127.0.0.1:1/ztna` });
     expect(db.exitCode).toBe(2);
     expect(db.stderr).toMatch(/cannot use PostgreSQL at postgres:\/\/…@127\.0\.0\.1:1\/ztna/);
 

@@ -97,9 +97,18 @@ describe('login links', () => {
     expect(await server.store.select('admin_sessions')).toHaveLength(1);
   });
 
-  it('set the cookie Secure when served over https (behind a TLS proxy)', async () => {
-    const result = await redeem(await link(), { 'x-forwarded-proto': 'https' });
-    expect(result.headers.get('set-cookie')).toMatch(/; Secure$/);
+  it('set the cookie Secure when served over https behind a TLS proxy named by --trust-proxy (and only then)', async () => {
+    // Anyone may send X-Forwarded-Proto; it counts only from a trusted proxy.
+    expect((await redeem(await link(), { 'x-forwarded-proto': 'https' })).headers.get('set-cookie')).not.toMatch(/Secure/);
+    const proxied = await startTestServer({ trustProxy: ['127.0.0.1/32'] });
+    try {
+      const proxiedOrg = await proxied.org('dashboard');
+      const token = (await createLoginLink(proxied.store, proxiedOrg.orgId, proxied.clock.now())).token;
+      const result = await proxied.request('POST', '/api/session', { body: { token }, headers: { 'x-forwarded-proto': 'https' } });
+      expect(result.headers.get('set-cookie')).toMatch(/; Secure$/);
+    } finally {
+      await proxied.close();
+    }
   });
 });
 

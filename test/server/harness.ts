@@ -93,12 +93,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { clock?: FakeClock; registerPerMinute?: number; failedAuthPerMinute?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { clock?: FakeClock; registerPerMinute?: number; failedAuthPerMinute?: number; trustProxy?: string[] } = {}): Promise<TestServer> {
   const clock = options.clock ?? new FakeClock();
   const { store, dispose } = await openTestStore();
   const jwtSecret = randomBytes(32);
   const tokens = createTokenService(jwtSecret, clock.now);
-  const server = await buildServer({ store, tokens, clock, sweeper: false, registerPerMinute: options.registerPerMinute ?? 10_000, failedAuthPerMinute: options.failedAuthPerMinute ?? 100_000 });
+  const server = await buildServer({
+    store,
+    tokens,
+    clock,
+    sweeper: false,
+    registerPerMinute: options.registerPerMinute ?? 10_000,
+    failedAuthPerMinute: options.failedAuthPerMinute ?? 100_000,
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+  });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const address = server.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -45,7 +45,37 @@ export interface UpResult {
   readonly mode: string;
 }
 
-export async function up(options: { server: string; authKey?: string; hostname?: string; allowInsecureHttp?: boolean }): Promise<UpResult> {
+/** `ztna up` waits out a 429 at most this often, and never longer than this per wait. */
+export const ENROL_RETRIES = 3;
+export const ENROL_MAX_WAIT_S = 60;
+
+/**
+ * POST /api/register, waiting out a rate limit (429 with Retry-After) a bounded number of
+ * times: a roll-out through one office address may briefly exceed the server's enrolment
+ * rate, and a script should not fail for it — nor wait indefinitely.
+ */
+async function registerWithRetry<T>(send: () => Promise<T>, onNotice: (message: string) => void, sleep: (ms: number) => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const wait = error instanceof ServerRejected && error.status === 429 ? (error.retryAfterS ?? ENROL_MAX_WAIT_S) : null;
+      if (wait === null || attempt > ENROL_RETRIES || wait > ENROL_MAX_WAIT_S) throw error;
+      onNotice(`the server is limiting enrolments from this address (429); retrying in ${wait} s (retry ${attempt} of ${ENROL_RETRIES})`);
+      await sleep(Math.max(1, wait) * 1000);
+    }
+  }
+}
+
+export async function up(options: {
+  server: string;
+  authKey?: string;
+  hostname?: string;
+  allowInsecureHttp?: boolean;
+  /** Progress for a person (stderr): rate-limit waits. */
+  onNotice?: (message: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<UpResult> {
   const dir = configDir();
   const existing = await readEnrollment(dir);
   if (existing) throw new ZtnaError('usage', `already enrolled with ${existing.server_url} as machine ${existing.machine_id}; run \`ztna down\` first to enroll again`);
@@ -56,24 +86,24 @@ export async function up(options: { server: string; authKey?: string; hostname?:
   const hostname = options.hostname ?? report.hostname ?? 'unknown';
   const client = await createControlClient(serverUrl);
   try {
-    let registered: { machine_id: string; node_key: string };
+    let registered: { machine_id: string; node_key: string; hostname?: string };
     try {
-      registered = await client.post('/api/register', {
-        auth_key: authKey,
-        hostname,
-        os: report.platform,
-        os_version: report.os_version,
-        arch: report.arch,
-        agent_version: AGENT_VERSION,
-      });
+      const body = { auth_key: authKey, hostname, os: report.platform, os_version: report.os_version, arch: report.arch, agent_version: AGENT_VERSION };
+      registered = await registerWithRetry(
+        () => client.post('/api/register', body),
+        options.onNotice ?? (() => {}),
+        options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      );
     } catch (error) {
       if (error instanceof ServerRejected) throw new ZtnaError('runtime', `the server refused the enrollment: ${error.message.replace(/^.*refused \/api\/register: /, '')}`);
       return explain(error, serverUrl);
     }
-    const enrollment: Enrollment = { server_url: serverUrl, machine_id: registered.machine_id, node_key: registered.node_key, hostname, enrolled_at: new Date().toISOString() };
+    // The server may have given another name (a numeric suffix when the name is taken).
+    const enrolledAs = typeof registered.hostname === 'string' ? registered.hostname : hostname;
+    const enrollment: Enrollment = { server_url: serverUrl, machine_id: registered.machine_id, node_key: registered.node_key, hostname: enrolledAs, enrolled_at: new Date().toISOString() };
     await writeEnrollment(dir, enrollment);
     const verdict = await sendReport(client, enrollment, report).catch((error: unknown) => explain(error, serverUrl));
-    return { machine_id: enrollment.machine_id, server_url: serverUrl, hostname, status: verdict.status, compliant: verdict.compliant, violations: verdict.violations, quarantined: verdict.quarantined, mode: verdict.mode };
+    return { machine_id: enrollment.machine_id, server_url: serverUrl, hostname: enrolledAs, status: verdict.status, compliant: verdict.compliant, violations: verdict.violations, quarantined: verdict.quarantined, mode: verdict.mode };
   } finally {
     await client.close();
   }

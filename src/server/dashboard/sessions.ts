@@ -102,8 +102,9 @@ function cookieValue(request: FastifyRequest, name: string): string | undefined 
   return undefined;
 }
 
+/** Served over https — by this server, or by a proxy `--trust-proxy` trusts (Fastify reads its X-Forwarded-Proto). */
 function isHttps(request: FastifyRequest): boolean {
-  return request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+  return request.protocol === 'https';
 }
 
 export class SessionService {
