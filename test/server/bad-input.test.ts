@@ -326,6 +326,12 @@ describe('POST /api/db/<table> rejects bad rows and stores nothing', () => {
     post('org_settings', 'offline_after_s is negative', 'offline_after_s', () => ({ offline_after_s: -1 })),
     post('org_settings', 'quarantine_poll_s is 1e12', 'quarantine_poll_s', () => ({ quarantine_poll_s: 1e12 })),
     post('org_settings', 'report_max_age_s is a string', 'report_max_age_s', () => ({ report_max_age_s: 'x' })),
+    // SPEC 7.1: every interval is at most a day (was: up to a year, and a value past Node's
+    // 24.8-day timer limit made every agent of the org loop).
+    ...(['heartbeat_interval_s', 'posture_interval_s', 'quarantine_poll_s', 'offline_after_s', 'report_max_age_s'] as const).map((field) =>
+      post('org_settings', `${field} is 86,401 s (over a day)`, field, () => ({ [field]: 86_401 })),
+    ),
+    post('org_settings', 'heartbeat_interval_s is 2^31 s (past the timer limit)', 'heartbeat_interval_s', () => ({ heartbeat_interval_s: 2_147_484 })),
     post('org_settings', 'ai_operator_enabled is "yes"', 'ai_operator_enabled', () => ({ ai_operator_enabled: 'yes' })),
     post('org_settings', 'an unknown setting', 'cache_ttl_s', () => ({ cache_ttl_s: 3600 })),
     post('org_settings', 'a valid mode with a bad interval (nothing half-applied)', 'heartbeat_interval_s', () => ({ posture_enforcement: 'enforce', heartbeat_interval_s: -5 })),

@@ -36,7 +36,13 @@ export const DEFAULT_SETTINGS = {
   report_max_age_s: null,
 } as const;
 
-const seconds = z.number().int().min(1).max(31_536_000);
+/**
+ * Every interval is whole seconds from 1 to 86,400 (SPEC 7.1). An agent arms timers from
+ * these; Node fires a timer longer than 2^31-1 ms (24.8 days) at once, so one huge value
+ * would make every agent of the org loop (the agent clamps too).
+ */
+export const MAX_INTERVAL_S = 86_400;
+const seconds = z.number().int().min(1).max(MAX_INTERVAL_S);
 
 /** What an admin may change; unknown keys are errors. */
 export const settingsPatchSchema = z.strictObject({
