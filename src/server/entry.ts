@@ -3,12 +3,13 @@
  * `login-link`, `migrate` (SPEC section 4). The only module of the server that exits the
  * process or installs signal handlers.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
 import { isSingleExecutable, versionLine } from '../build-info.ts';
 import { buildServer } from './app.ts';
+import { DataDirectoryError, checkDataDirectory, preparePrivateDatabase } from './data-dir.ts';
 import { createTokenService, loadJwtSecret } from './auth/tokens.ts';
 import { DEFAULT_LINK_TTL_S, MAX_LINK_TTL_S, createLoginLink, loginUrl } from './dashboard/sessions.ts';
 import { findOrCreateOrg } from './domain/orgs.ts';
@@ -99,7 +100,13 @@ async function openStore(options: { data: string; db?: string }, migrate = true)
     }
   }
   const dataDir = resolve(options.data);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    await checkDataDirectory(dataDir);
+    await preparePrivateDatabase(join(dataDir, 'ztna.db'));
+  } catch (error) {
+    if (error instanceof DataDirectoryError) throw new UsageError(error.message);
+    throw error;
+  }
   return openSqliteStore({ dataDir, migrate });
 }
 
@@ -112,7 +119,12 @@ async function signingSecret(store: Store, dataDir: string): Promise<Uint8Array>
     const { randomBytes } = await import('node:crypto');
     return new TextEncoder().encode(await store.sharedSecret('jwt_signing_key', () => randomBytes(48).toString('base64url')));
   }
-  return loadJwtSecret(resolve(dataDir));
+  try {
+    return await loadJwtSecret(resolve(dataDir));
+  } catch (error) {
+    if (error instanceof DataDirectoryError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 interface ServeOptions {

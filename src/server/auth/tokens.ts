@@ -4,13 +4,13 @@
  * required, and the org comes only from the verified claims.
  *
  * The signing secret comes from ZTNA_JWT_SECRET (at least 32 bytes), or is generated
- * once into `<data>/jwt-secret` with mode 0600 and reused, so tokens minted by
+ * once into `<data>/jwt-secret` with mode 0600 (and refused if others can read it) and reused, so tokens minted by
  * `ztna-server bootstrap` work against the running server on the same data directory.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
+import { checkDataDirectory, createPrivateFile, readPrivateFile } from '../data-dir.ts';
 
 const ISSUER = 'ztna-server';
 const AUDIENCE = 'ztna-admin';
@@ -68,30 +68,32 @@ export function createTokenService(secret: Uint8Array, now: () => Date = () => n
   };
 }
 
-/** The signing secret: ZTNA_JWT_SECRET, else `<dataDir>/jwt-secret` (created 0600 if missing). */
+/**
+ * The signing secret: ZTNA_JWT_SECRET, else `<dataDir>/jwt-secret`, created 0600 if
+ * missing. The directory and the file are checked like the agent's enrollment (owner,
+ * mode, no symbolic links: data-dir.ts); a secret others could read is refused.
+ */
 export async function loadJwtSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
   const fromEnv = env.ZTNA_JWT_SECRET;
   if (fromEnv !== undefined && fromEnv !== '') {
     if (Buffer.byteLength(fromEnv) < 32) throw new Error('ZTNA_JWT_SECRET must be at least 32 bytes long');
     return new TextEncoder().encode(fromEnv);
   }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await checkDataDirectory(dataDir);
   const path = join(dataDir, 'jwt-secret');
-  try {
-    const existing = (await readFile(path, 'utf8')).trim();
+  const what = 'whoever reads it can mint admin tokens for every org';
+  const read = async (): Promise<Uint8Array | null> => {
+    const existing = (await readPrivateFile(path, what))?.trim();
+    if (existing === undefined) return null;
     if (existing.length >= 43) return new TextEncoder().encode(existing);
     throw new Error(`${path} is too short to be a signing secret; delete it to generate a new one (existing tokens stop working)`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  };
+  const found = await read();
+  if (found) return found;
   const secret = randomBytes(48).toString('base64url');
-  try {
-    // 'wx': if bootstrap and serve race to create it, exactly one wins and both read it back.
-    await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return new TextEncoder().encode((await readFile(path, 'utf8')).trim());
-  }
-  await chmod(path, 0o600);
-  return new TextEncoder().encode(secret);
+  // Exclusive create: if bootstrap and serve race to create it, exactly one wins and both read it back.
+  if (await createPrivateFile(path, `${secret}\n`)) return new TextEncoder().encode(secret);
+  const winner = await read();
+  if (!winner) throw new Error(`${path} vanished while it was being created; try again`);
+  return winner;
 }
