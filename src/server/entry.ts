@@ -205,18 +205,35 @@ async function bootstrap(options: { data: string; db?: string; org: string; json
   }
 }
 
-async function serviceAction(action: string, options: { data?: string; listen: string; db?: string; tlsCert?: string; tlsKey?: string; dryRun?: boolean; json?: boolean }): Promise<number> {
-  const { SERVICE_MANAGER_COMMANDS, describeServiceOutcome, installPlan, installService, selfCommand, servicePlatform, serviceStatus, uninstallService } = await import('../platform/service-manager.ts');
+async function serviceAction(
+  action: string,
+  options: { data?: string; listen: string; db?: string; tlsCert?: string; tlsKey?: string; trustProxy?: string; registerRate: string; authFailRate: string; dryRun?: boolean; json?: boolean },
+): Promise<number> {
+  const { SERVICE_MANAGER_COMMANDS, describeServiceOutcome, installPlan, installService, requireRootOwnedProgram, selfCommand, servicePlatform, serviceStatus, uninstallService } = await import('../platform/service-manager.ts');
   const { serverServiceDefinition } = await import('./service.ts');
   const { createCommandRunner } = await import('../platform/command-runner.ts');
   if (!['install', 'uninstall', 'status'].includes(action)) throw new UsageError(`service: unknown action "${action}"; use install, uninstall or status`);
   if (action === 'install' && !options.data) throw new UsageError('service install needs --data DIR: where the service keeps its database and secret (e.g. /var/lib/ztna-server)');
   parseListen(options.listen);
-  if (options.db && !/^postgres(ql)?:\/\//.test(options.db)) throw new UsageError(`--db: expected postgres://USER@HOST:PORT/DB, got "${redact(options.db)}"`);
+  limitOptions(options);
+  // A URL with a password comes only from ZTNA_DB_URL; it goes to a root-only file, never argv.
+  const url = databaseUrl(options);
+  const fromEnvironment = options.db === undefined && url !== undefined;
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both (PEM files) or neither');
   const tls = options.tlsCert && options.tlsKey ? { cert: resolve(options.tlsCert), key: resolve(options.tlsKey) } : undefined;
+  const serveFlags = [
+    ...(options.trustProxy === undefined ? [] : ['--trust-proxy', options.trustProxy]),
+    ...(options.registerRate === '300' ? [] : ['--register-rate', options.registerRate]),
+    ...(options.authFailRate === '100' ? [] : ['--auth-fail-rate', options.authFailRate]),
+  ];
   const platform = servicePlatform();
-  const definition = serverServiceDefinition({ program: selfCommand([], isSingleExecutable()), data: options.data ?? defaultServiceData(platform), listen: options.listen, db: options.db, tls }, platform);
+  const program = selfCommand([], isSingleExecutable());
+  const definition = serverServiceDefinition(
+    { program, data: options.data ?? defaultServiceData(platform), listen: options.listen, ...(fromEnvironment ? { dbUrlSecret: url } : url ? { db: url } : {}), tls, serveFlags },
+    platform,
+  );
+  // The service runs as root (or starts as root): nothing a non-root user can change may be in its program.
+  if (action === 'install') await requireRootOwnedProgram(program, platform);
   const runner = createCommandRunner({ allowList: SERVICE_MANAGER_COMMANDS });
   const outcome =
     action === 'install'
@@ -351,10 +368,13 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .option('--listen <host:port>', 'address the service listens on', '127.0.0.1:8787')
     .option(...dbOption)
     .option('--tls-cert <file>', 'the service terminates TLS with this PEM certificate (with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (systemd hands it to the service user with LoadCredential; keep it root-only)')
+    .option('--trust-proxy <cidrs>', 'passed to serve: proxies whose X-Forwarded-For names the client')
+    .option('--register-rate <n>', 'passed to serve: enrolments per minute per client address', '300')
+    .option('--auth-fail-rate <n>', 'passed to serve: failed authentications per minute per client address', '100')
     .option('--dry-run', 'install: print the service definition and the commands, change nothing')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample (as root):\n  ztna-server service install --data /var/lib/ztna-server --listen 0.0.0.0:8787\nLogs: journalctl -u ztna-server (Linux), /Library/Logs/ztna/server.log (macOS),\nDATA\\logs\\server.log (Windows).')
+    .addHelpText('after', '\nExample (as root):\n  ztna-server service install --data /var/lib/ztna-server --listen 0.0.0.0:8787\n  ZTNA_DB_URL=postgres://ztna:SECRET@db/ztna ztna-server service install --data /var/lib/ztna-server\n(the URL goes to /etc/ztna/ztna-server.env, mode 0600; on Linux the service runs as user ztna-server)\nLogs: journalctl -u ztna-server (Linux), /Library/Logs/ztna/server.log (macOS),\nDATA\\logs\\server.log (Windows).')
     .exitOverride()
     .action(async (action: string, options) => {
       exitCode = await serviceAction(action, options);

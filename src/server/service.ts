@@ -3,6 +3,10 @@
  * `ztna-server serve --data DIR [--listen HOST:PORT] [--db URL]` under the platform's
  * service manager. Rendering and installing are in src/platform/service-manager.ts.
  *
+ * Under systemd it runs as its own system user, `ztna-server` (created with
+ * systemd-sysusers at install and given the data directory), never as root; TLS files
+ * reach it through LoadCredential. launchd and Windows still run it as root/LocalSystem.
+ *
  * systemd hardening is stricter than the agent's: the server reads nothing of the system,
  * so it gets no capabilities at all (CAP_NET_BIND_SERVICE only for a port below 1024), no
  * devices, no view of /home, and writes only its data directory. MemoryDenyWriteExecute
@@ -20,9 +24,14 @@ export interface ServerServiceOptions {
   readonly program: readonly string[];
   readonly data: string;
   readonly listen: string;
+  /** A PostgreSQL URL without a password (a password is refused on the command line). */
   readonly db?: string;
+  /** ZTNA_DB_URL from the installing environment: a secret, kept out of argv and the unit. */
+  readonly dbUrlSecret?: string;
   /** Absolute paths of the certificate and key for `serve --tls-cert/--tls-key`. */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** `serve` flags passed through as given (already validated). */
+  readonly serveFlags?: readonly string[];
 }
 
 export function serverSystemdHardening(listen: string, dataDir: string): string[] {
@@ -41,19 +50,27 @@ export function serverSystemdHardening(listen: string, dataDir: string): string[
   ];
 }
 
+/** The system user the server's systemd unit runs as (created at install). */
+export const SERVER_USER = 'ztna-server';
+
 export function serverServiceDefinition(options: ServerServiceOptions, platform: ServicePlatform): ServiceDefinition {
   const data = isAbsolute(options.data) ? options.data : resolve(options.data);
-  const args = ['serve', '--data', data, '--listen', options.listen, ...(options.db ? ['--db', options.db] : []), ...(options.tls ? ['--tls-cert', options.tls.cert, '--tls-key', options.tls.key] : [])];
+  // systemd: the TLS files (root-only, as they should be) reach the unprivileged service
+  // user through LoadCredential; elsewhere the service runs as root/LocalSystem and reads them.
+  const viaCredentials = platform === 'linux' && options.tls !== undefined;
+  const tlsArgs = options.tls ? ['--tls-cert', viaCredentials ? '%d/tls-cert' : options.tls.cert, '--tls-key', viaCredentials ? '%d/tls-key' : options.tls.key] : [];
+  const args = ['serve', '--data', data, '--listen', options.listen, ...(options.db ? ['--db', options.db] : []), ...tlsArgs, ...(options.serveFlags ?? [])];
   return {
     name: SERVER_SERVICE_NAME,
     launchdLabel: SERVER_LAUNCHD_LABEL,
     description: 'ztna reference server',
     command: [...options.program, ...args],
     environment: {},
+    ...(options.dbUrlSecret ? { secretEnvironment: { ZTNA_DB_URL: options.dbUrlSecret } } : {}),
     stateDir: data,
     logFile: defaultLogFile(platform, 'server', data),
     systemdHardening: serverSystemdHardening(options.listen, data),
-    // A PostgreSQL URL with a password must not land in a world-readable unit file.
-    secret: options.db !== undefined && /\/\/[^/@]*:[^/@]*@/.test(options.db),
+    ...(platform === 'linux' ? { user: SERVER_USER } : {}),
+    ...(viaCredentials && options.tls ? { credentials: { 'tls-cert': options.tls.cert, 'tls-key': options.tls.key } } : {}),
   };
 }

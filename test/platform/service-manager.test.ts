@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { agentServiceDefinition } from '../../src/agent/service.ts';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { ServiceDefinition } from '../../src/platform/service-manager.ts';
-import { installPlan, installSteps, launchdPlist, parseScQueryState, systemdUnit, uninstallSteps, windowsArgument, windowsServiceHostSource } from '../../src/platform/service-manager.ts';
+import { environmentFileContent, installPlan, installSteps, launchdPlist, parseScQueryState, rootOwnershipProblems, systemdUnit, uninstallSteps, windowsArgument, windowsServiceHostSource } from '../../src/platform/service-manager.ts';
 import { serverServiceDefinition } from '../../src/server/service.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/windows', name), 'utf8');
@@ -110,19 +110,48 @@ describe('systemd units', () => {
     expect(unit).toContain('ExecStart="/opt/a \\"b\\"\\\\c/ztna" "100%%"');
   });
 
-  it('passes TLS files to `serve`', () => {
+  it('passes TLS files to `serve` through LoadCredential: the service user needs no access to the root-only key', () => {
     const unit = systemdUnit(serverServiceDefinition({ program: ['/usr/local/bin/ztna-server'], data: '/var/lib/ztna-server', listen: '0.0.0.0:8443', tls: { cert: '/etc/ztna/cert.pem', key: '/etc/ztna/key.pem' } }, 'linux'));
-    expect(unit).toContain('"--listen" "0.0.0.0:8443" "--tls-cert" "/etc/ztna/cert.pem" "--tls-key" "/etc/ztna/key.pem"');
+    expect(unit).toContain('"--listen" "0.0.0.0:8443" "--tls-cert" "%d/tls-cert" "--tls-key" "%d/tls-key"');
+    expect(unit).toMatch(/^LoadCredential=tls-cert:\/etc\/ztna\/cert\.pem$/m);
+    expect(unit).toMatch(/^LoadCredential=tls-key:\/etc\/ztna\/key\.pem$/m);
+    // Elsewhere the service reads the files itself.
+    const plist = launchdPlist(serverServiceDefinition({ program: ['/usr/local/bin/ztna-server'], data: '/d', listen: '0.0.0.0:8443', tls: { cert: '/etc/ztna/cert.pem', key: '/etc/ztna/key.pem' } }, 'darwin'));
+    expect(plist).toContain('<string>/etc/ztna/key.pem</string>');
   });
 
-  it('keeps a PostgreSQL password out of a world-readable unit', () => {
-    expect(serverServiceDefinition({ program: ['/x'], data: '/d', listen: '127.0.0.1:1', db: 'postgres://u:secret@h/db' }, 'linux').secret).toBe(true);
-    expect(serverServiceDefinition({ program: ['/x'], data: '/d', listen: '127.0.0.1:1', db: 'postgres://u@h/db' }, 'linux').secret).toBe(false);
+  // SPEC 7.1: the server's unit runs as its own user (was: root).
+  it('server: runs as the ztna-server system user, created by systemd-sysusers and given the data directory', () => {
+    const unit = systemdUnit(serverLinux);
+    expect(unit).toMatch(/^User=ztna-server$/m);
+    expect(unit).toMatch(/^Group=ztna-server$/m);
+    expect(installPlan(serverLinux, 'linux').commands).toEqual([
+      ['systemd-sysusers', '--inline', 'u ztna-server - "ztna reference server" /var/lib/ztna-server /usr/sbin/nologin'],
+      ['chown', '-R', 'ztna-server:ztna-server', '/var/lib/ztna-server'],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'ztna-server.service'],
+    ]);
+  });
+
+  // SPEC 7.1: no database password in argv or in a unit any user can read back.
+  it('a database URL with its password (from ZTNA_DB_URL) goes to a 0600 EnvironmentFile, never into argv, the unit or a dry run', () => {
+    const secret = 'postgres://ztna:s3cr%t"x@db:5432/ztna';
+    const definition = serverServiceDefinition({ program: ['/x'], data: '/d', listen: '127.0.0.1:1', dbUrlSecret: secret }, 'linux');
+    expect(definition.command.join(' ')).not.toContain('s3cr');
+    const plan = installPlan(definition, 'linux');
+    expect(plan.environment_file).toBe('/etc/ztna/ztna-server.env');
+    expect(plan.content).toMatch(/^EnvironmentFile=\/etc\/ztna\/ztna-server\.env$/m);
+    expect(JSON.stringify(plan)).not.toContain('s3cr');
+    expect(environmentFileContent(definition.secretEnvironment ?? {})).toBe('ZTNA_DB_URL="postgres://ztna:s3cr%t\\"x@db:5432/ztna"\n');
+    // launchd and the Windows host carry it in files only root can read; a dry run hides it.
+    const mac = installPlan(serverServiceDefinition({ program: ['/x'], data: '/d', listen: '127.0.0.1:1', dbUrlSecret: secret }, 'darwin'), 'darwin');
+    expect(mac.content).toContain('<string>&lt;ZTNA_DB_URL: not shown&gt;</string>');
   });
 
   for (const [name, definition] of [
     ['agent', agentLinux],
     ['server', serverLinux],
+    ['server with TLS credentials and a secret database URL', serverServiceDefinition({ program: ['/usr/local/bin/ztna-server'], data: '/var/lib/ztna-server', listen: '0.0.0.0:8443', dbUrlSecret: 'postgres://u:p@h/d', tls: { cert: '/etc/ztna/cert.pem', key: '/etc/ztna/key.pem' } }, 'linux')],
   ] as const) {
     it(`${name}: passes \`systemd-analyze verify\` (when the tool is installed)`, async (context) => {
       if ((await systemdAnalyze.resolve('systemd-analyze')) === null) return context.skip();
@@ -232,5 +261,41 @@ describe('install --dry-run plan', () => {
     expect(mac.commands).toEqual([['launchctl', 'bootstrap', 'system', '/Library/LaunchDaemons/com.ztna.agent.plist']]);
     const server = installPlan(serverLinux, 'linux');
     expect(server.unit_file).toBe('/etc/systemd/system/ztna-server.service');
+  });
+});
+
+// SPEC 7.1 / issue 12: the service runs as root, so a program, bundle or directory above
+// them that a non-root user can write is a root compromise waiting to happen (was: the
+// unit simply ran whatever path the installing command had).
+describe('a root service runs only what only root can change', () => {
+  const tree: Record<string, { uid: number; mode: number; isDirectory: boolean }> = {
+    '/': { uid: 0, mode: 0o40755, isDirectory: true },
+    '/usr': { uid: 0, mode: 0o40755, isDirectory: true },
+    '/usr/local': { uid: 0, mode: 0o42775, isDirectory: true },
+    '/usr/local/bin': { uid: 0, mode: 0o40755, isDirectory: true },
+    '/usr/local/bin/ztna': { uid: 0, mode: 0o100755, isDirectory: false },
+    '/usr/sbin': { uid: 0, mode: 0o40755, isDirectory: true },
+    '/usr/sbin/ztna': { uid: 0, mode: 0o100755, isDirectory: false },
+    '/home': { uid: 0, mode: 0o40755, isDirectory: true },
+    '/home/dev': { uid: 1000, mode: 0o40755, isDirectory: true },
+    '/home/dev/ztna': { uid: 0, mode: 0o100755, isDirectory: false },
+    '/tmp': { uid: 0, mode: 0o41777, isDirectory: true },
+    '/tmp/build': { uid: 0, mode: 0o40755, isDirectory: true },
+    '/tmp/build/ztna': { uid: 0, mode: 0o100755, isDirectory: false },
+    '/opt': { uid: 0, mode: 0o40777, isDirectory: true },
+    '/opt/ztna': { uid: 0, mode: 0o100775, isDirectory: false },
+  };
+  const stat = (path: string) => tree[path] ?? null;
+
+  it('accepts root-owned files in root-owned directories, and a sticky world-writable one (/tmp)', () => {
+    expect(rootOwnershipProblems(['/usr/sbin/ztna'], stat)).toEqual([]);
+    expect(rootOwnershipProblems(['/tmp/build/ztna'], stat)).toEqual([]);
+  });
+
+  it('refuses a file under a directory another user owns, a group-writable directory, a world-writable one, a group-writable file', () => {
+    expect(rootOwnershipProblems(['/home/dev/ztna'], stat)).toEqual(['/home/dev belongs to uid 1000, not root']);
+    expect(rootOwnershipProblems(['/usr/local/bin/ztna'], stat)).toEqual(['/usr/local is writable by its group (mode 2775)']);
+    expect(rootOwnershipProblems(['/opt/ztna'], stat)).toEqual(['/opt/ztna is writable by its group (mode 0775)', '/opt is writable by every user (mode 0777)']);
+    expect(rootOwnershipProblems(['/nowhere/ztna'], stat)).toContain('/nowhere/ztna does not exist');
   });
 });

@@ -7,13 +7,16 @@ import { agentServiceDefinition, systemConfigDir } from '../../agent/service.ts'
 import { isSingleExecutable } from '../../build-info.ts';
 import { createCommandRunner } from '../../platform/command-runner.ts';
 import type { ServicePlan, ServiceResult } from '../../platform/service-manager.ts';
-import { SERVICE_MANAGER_COMMANDS, installPlan, installService, selfCommand, servicePlatform, serviceStatus, uninstallService } from '../../platform/service-manager.ts';
+import { SERVICE_MANAGER_COMMANDS, installPlan, installService, requireRootOwnedProgram, selfCommand, servicePlatform, serviceStatus, uninstallService } from '../../platform/service-manager.ts';
 import { ZtnaError } from '../../shared/errors.ts';
 
 export async function serviceCommand(action: string, options: { dryRun?: boolean } = {}): Promise<ServiceResult | ServicePlan> {
   const platform = servicePlatform();
   // The daemon runs exactly what is running now: this binary, or this runtime and entry.
-  const definition = agentServiceDefinition(selfCommand(['daemon'], isSingleExecutable()), platform);
+  const command = selfCommand(['daemon'], isSingleExecutable());
+  const definition = agentServiceDefinition(command, platform);
+  // The daemon runs as root: nothing a non-root user can change may be in its program.
+  if (action === 'install') await requireRootOwnedProgram(command.slice(0, command.length - 1), platform);
   if (action === 'install' && options.dryRun) return installPlan(definition, platform);
   const runner = createCommandRunner({ allowList: SERVICE_MANAGER_COMMANDS });
   if (action === 'status') return serviceStatus(runner, definition, platform);
