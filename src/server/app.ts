@@ -128,7 +128,7 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
     }),
     lastSeen: new LastSeenBuffer(),
   };
-  const sessions = new SessionService(store, context.clock);
+  const sessions = new SessionService(store, context.clock, context.realtime);
   const deps: ServerDeps = {
     context,
     peers: new PeerLists(),
@@ -245,7 +245,8 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   const stopListening = store.relay
     ? await store.relay.listen((payload) => {
         const relayed = decodeRelayed(payload);
-        if (relayed) context.realtime.publish(relayed.orgId, relayed.event);
+        if (relayed?.kind === 'event') context.realtime.publish(relayed.orgId, relayed.event);
+        if (relayed?.kind === 'session_ended') context.realtime.endSession(relayed.sessionId);
       })
     : async () => {};
   const stopSweeper = options.sweeper === false ? async () => {} : startSweeper(context, (error) => logger.error({ err: error }, 'sweep failed'));

@@ -207,6 +207,35 @@ describe('session cookies', () => {
     }
   });
 
+  // SPEC 7.1 / issue 12: was — a socket opened with the cookie stayed open until the
+  // session's 12 h were up, signed out or not. (On PostgreSQL this goes through NOTIFY;
+  // multi-process.test.ts checks it across two server processes.)
+  it('signing out closes the realtime sockets the session opened (1008 "signed out"), and only those', async () => {
+    const mine = await signIn();
+    const another = await signIn();
+    const wsUrl = `${server.url.replace('http', 'ws')}/api/realtime`;
+    const open = (cookie: string) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(wsUrl, { headers: { cookie, origin: server.url } });
+        socket.once('open', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    const [first, second, stays] = [await open(mine.cookie), await open(mine.cookie), await open(another.cookie)];
+    const closed = (socket: WebSocket) => new Promise<[number, string]>((resolve) => socket.once('close', (code, reason) => resolve([code, String(reason)])));
+    const firstClosed = closed(first);
+    const secondClosed = closed(second);
+    try {
+      const signOut = await server.request('DELETE', '/api/session', { headers: { cookie: mine.cookie, 'x-ztna-csrf': mine.csrf } });
+      expect(signOut.status).toBe(200);
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the signed-out sockets stayed open')), 2_000));
+      expect(await Promise.race([firstClosed, timeout])).toEqual([1008, 'signed out']);
+      expect(await Promise.race([secondClosed, timeout])).toEqual([1008, 'signed out']);
+      expect(stays.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      for (const socket of [first, second, stays]) socket.terminate();
+    }
+  });
+
   it('are no /api/db tables', async () => {
     const { cookie } = await signIn();
     for (const table of ['login_links', 'admin_sessions']) {

@@ -3,7 +3,8 @@
  * --db` processes A and B on a database created for this test. A mode flip on A is
  * honoured by B on the next report; a quarantine caused on A reaches a realtime subscriber
  * on B within 1 s; 20 concurrent reports for one machine split across A and B leave a
- * status that agrees with the stored (newest) report and one audit event per transition.
+ * status that agrees with the stored (newest) report and one audit event per transition;
+ * a dashboard sign-out on A closes that session's realtime socket on B (SPEC 7.1).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -111,5 +112,30 @@ describe.runIf(TEST_ENGINE === 'postgres')('two server processes on one PostgreS
     const quarantines = events.filter((event: string) => event === 'machine.auto_quarantine').length;
     const releases = events.filter((event: string) => event === 'machine.auto_unquarantine').length;
     expect(releases - quarantines, events.join(' ')).toBe(status === 'online' ? 1 : 0);
+  });
+
+  it('a dashboard sign-out on A closes the session\'s realtime socket on B', { timeout: 30_000 }, async () => {
+    const [a = '', b = ''] = urls;
+    const link = JSON.parse((await runner.run('ztna-server', ['login-link', '--db', databaseUrl, '--url', a, '--json'])).stdout);
+    const token = /#token=(.+)$/.exec(link.url)?.[1];
+    const redeemed = await fetch(`${a}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    expect(redeemed.status).toBe(200);
+    const cookie = (redeemed.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const csrf = ((await redeemed.json()) as any).data.csrf_token as string;
+    const socket = await new Promise<WebSocket>((resolve, reject) => {
+      const opened = new WebSocket(`${b.replace('http', 'ws')}/api/realtime`, { headers: { cookie, origin: b } });
+      opened.once('open', () => resolve(opened));
+      opened.once('error', reject);
+    });
+    try {
+      const closed = new Promise<[number, string]>((resolve) => socket.once('close', (code, reason) => resolve([code, String(reason)])));
+      const started = Date.now();
+      expect((await fetch(`${a}/api/session`, { method: 'DELETE', headers: { cookie, 'x-ztna-csrf': csrf, origin: a } })).status).toBe(200);
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the socket on B stayed open after sign-out on A')), 5_000));
+      expect(await Promise.race([closed, timeout])).toEqual([1008, 'signed out']);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      socket.terminate();
+    }
   });
 });

@@ -13,6 +13,7 @@
  * - Secrets (link and session tokens) have 256 random bits; only their SHA-256 is stored
  *   and it is compared in constant time (auth/keys.ts).
  * - The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when served over https.
+ * - Signing out closes the session's realtime sockets at once, on every process.
  * - A request authenticated by the cookie that changes state must carry `X-ZTNA-CSRF`
  *   with the session's CSRF token (derived from the session secret, so it is bound to
  *   the session and never stored), or it is refused 403. A request whose `Origin` names
@@ -23,6 +24,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminClaims } from '../auth/tokens.ts';
 import { hashKey, keyMatches } from '../auth/keys.ts';
 import type { Clock } from '../domain/context.ts';
+import { encodeSessionEnded } from '../domain/context.ts';
+import type { RealtimeHub } from '../realtime/hub.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
@@ -110,10 +113,12 @@ function isHttps(request: FastifyRequest): boolean {
 export class SessionService {
   private readonly store: Store;
   private readonly clock: Clock;
+  private readonly realtime: RealtimeHub;
 
-  constructor(store: Store, clock: Clock) {
+  constructor(store: Store, clock: Clock, realtime: RealtimeHub) {
     this.store = store;
     this.clock = clock;
+    this.realtime = realtime;
   }
 
   /**
@@ -181,9 +186,18 @@ export class SessionService {
     };
   }
 
-  /** Ends a session (sign-out); later requests with its cookie get 401. */
+  /**
+   * Ends a session (sign-out): later requests with its cookie get 401, and every realtime
+   * socket it opened is closed — on every server process: with PostgreSQL the sign-out is
+   * relayed (NOTIFY, sent only if the deletion commits) and each process closes its own.
+   */
   async end(sessionId: string): Promise<void> {
-    await this.store.remove('admin_sessions', [eq('id', sessionId)]);
+    const relay = this.store.relay;
+    await this.store.transaction(async (tx) => {
+      await tx.remove('admin_sessions', [eq('id', sessionId)]);
+      if (relay) await relay.notify(tx, encodeSessionEnded(sessionId));
+    });
+    if (!relay) this.realtime.endSession(sessionId);
   }
 
   setCookie(request: FastifyRequest, reply: FastifyReply, session: RedeemedSession): void {

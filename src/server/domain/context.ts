@@ -80,10 +80,18 @@ export function encodeRelayed(orgId: string, event: RealtimeEvent): string {
   return JSON.stringify({ org_id: orgId, event: { ...event, data: slim } });
 }
 
-export function decodeRelayed(payload: string): { orgId: string; event: RealtimeEvent } | null {
+/** What one process tells the others: a committed event, or a signed-out dashboard session. */
+export type Relayed = { readonly kind: 'event'; readonly orgId: string; readonly event: RealtimeEvent } | { readonly kind: 'session_ended'; readonly sessionId: string };
+
+export function encodeSessionEnded(sessionId: string): string {
+  return JSON.stringify({ session_ended: sessionId });
+}
+
+export function decodeRelayed(payload: string): Relayed | null {
   try {
-    const parsed = JSON.parse(payload) as { org_id?: unknown; event?: RealtimeEvent };
-    return typeof parsed.org_id === 'string' && parsed.event ? { orgId: parsed.org_id, event: parsed.event } : null;
+    const parsed = JSON.parse(payload) as { org_id?: unknown; event?: RealtimeEvent; session_ended?: unknown };
+    if (typeof parsed.session_ended === 'string') return { kind: 'session_ended', sessionId: parsed.session_ended };
+    return typeof parsed.org_id === 'string' && parsed.event ? { kind: 'event', orgId: parsed.org_id, event: parsed.event } : null;
   } catch {
     return null;
   }

@@ -14,6 +14,29 @@ export type Subscriber = (event: RealtimeEvent) => void;
 
 export class RealtimeHub {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  /** Sockets opened with a dashboard session, by session id: closed when it is signed out. */
+  private readonly sessionSockets = new Map<string, Set<() => void>>();
+
+  /** Registers `close` to run when dashboard session `sessionId` ends; returns the unregister function. */
+  onSessionEnd(sessionId: string, close: () => void): () => void {
+    let set = this.sessionSockets.get(sessionId);
+    if (!set) {
+      set = new Set();
+      this.sessionSockets.set(sessionId, set);
+    }
+    set.add(close);
+    return () => {
+      set.delete(close);
+      if (set.size === 0) this.sessionSockets.delete(sessionId);
+    };
+  }
+
+  /** A dashboard session ended (sign-out, on this process or — relayed — another): close its sockets. */
+  endSession(sessionId: string): void {
+    const closers = this.sessionSockets.get(sessionId);
+    this.sessionSockets.delete(sessionId);
+    for (const close of closers ?? []) close();
+  }
 
   subscribe(orgId: string, subscriber: Subscriber): () => void {
     let set = this.subscribers.get(orgId);

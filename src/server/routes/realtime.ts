@@ -2,10 +2,12 @@
  * `GET /api/realtime`: a WebSocket that pushes `{table, type, data}` for the token's org
  * only. The token comes in `Authorization: Bearer …` or `?token=` (browsers cannot set
  * headers on WebSockets); an invalid one is refused with 401 before the upgrade, and the
- * socket is closed (1008) when the token expires: a subscription never outlives its token.
+ * socket is closed (1008) when the token expires: a subscription never outlives its token
+ * — nor, when opened with the dashboard's session cookie, the session's sign-out.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminClaims } from '../auth/tokens.ts';
+import type { SessionClaims } from '../dashboard/sessions.ts';
 import type { ServerDeps } from '../app.ts';
 import { ApiError } from '../errors.ts';
 
@@ -71,6 +73,9 @@ export function realtimeRoutes(app: FastifyInstance, deps: ServerDeps): void {
       const unsubscribe = deps.context.realtime.subscribe(claims.orgId, (event) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
       });
+      // Opened with a dashboard session: signing out closes it (SPEC 7.1), not only expiry.
+      const sessionId = 'session' in claims ? (claims as SessionClaims).session.id : undefined;
+      const forgetSession = sessionId === undefined ? () => {} : deps.context.realtime.onSessionEnd(sessionId, () => socket.close(1008, 'signed out'));
       let alive = true;
       socket.on('pong', () => {
         alive = true;
@@ -98,6 +103,7 @@ export function realtimeRoutes(app: FastifyInstance, deps: ServerDeps): void {
         clearInterval(ping);
         clearTimeout(expiry);
         unsubscribe();
+        forgetSession();
       });
       // Clients only listen; anything they send is ignored.
       socket.on('message', () => {});
