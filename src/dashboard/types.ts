@@ -16,6 +16,8 @@ export interface Machine {
   last_seen: string | null;
   risk_score: number;
   posture_exempt: boolean;
+  /** SPEC 7.1: `pending` = no current verdict (no report, or it expired): no access in enforce mode. */
+  posture_state: 'pending' | 'compliant' | 'failing' | 'grace' | 'exempt';
   created_at: string;
 }
 
@@ -70,6 +72,17 @@ export interface PolicyRow {
   max_patch_age_days: number | null;
   created_at: string;
   updated_at: string;
+}
+
+/** An access rule (SPEC 7.1 selectors: *, id:, tag:, host:; a bare UUID is id:, any other bare word host:). */
+export interface AclRuleRow {
+  id: string;
+  name: string;
+  priority: number;
+  action: 'allow' | 'deny';
+  src: string;
+  dst: string;
+  ports: string;
 }
 
 export interface OrgSettingsRow {

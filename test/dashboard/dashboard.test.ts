@@ -111,7 +111,10 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     expect(booted.exitCode, booted.stderr).toBe(0);
     boot = JSON.parse(booted.stdout);
 
-    const authKey = (await admin('POST', '/api/db/auth_keys', { description: 'dashboard test' })).data[0].key as string;
+    // Tags come from the auth key (SPEC 7.1): one key granting every tag used below.
+    const authKey = (await admin('POST', '/api/db/auth_keys', { description: 'dashboard test', tags: ['engineering', 'finance', 'servers'] })).data[0].key as string;
+    // An access rule naming a device-chosen hostname: the policy page flags it.
+    await admin('POST', '/api/db/acl_rules', { name: 'ssh-to-nuc', priority: 10, action: 'allow', src: 'tag:engineering', dst: 'host:delta-nuc', ports: '22' });
     await admin('POST', '/api/db/posture_policies', { name: 'baseline', require_disk_encryption: true, require_firewall: true, max_patch_age_days: 30 });
     await admin('POST', '/api/org-management', { action: 'update_org_settings', posture_enforcement: 'monitor' });
     const enroll = async (hostname: string, os: string, tags: string[] = []) => {
@@ -157,6 +160,10 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     expect(await row('bravo-win').locator('[data-compliance]').getAttribute('data-compliance')).toBe('non_compliant');
     expect(await row('bravo-win').locator('.chip').allTextContents()).toEqual(['firewall', 'patch age 45 > 30 d']);
     expect(await row('delta-nuc').locator('[data-compliance]').textContent()).toBe('No report');
+    // SPEC 7.1: no report is no verdict, shown as pending.
+    expect(await row('delta-nuc').getAttribute('data-posture-state')).toBe('pending');
+    expect(await row('delta-nuc').locator('.cell-status .sub').textContent()).toBe('pending: no verdict');
+    expect(await row('alpha-mbp').getAttribute('data-posture-state')).toBe('compliant');
     expect(await row('alpha-mbp').locator('[data-status]').textContent()).toBe('Online');
     expect(await page.locator('.summary').textContent()).toBe('4 devices · 4 online · 0 offline · 0 quarantined · 1 non-compliant');
     await page.locator('#live-state[data-state="live"]').waitFor();
@@ -187,6 +194,11 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     expect((await admin('GET', '/api/db/org_settings')).data[0].posture_enforcement).toBe('monitor');
     expect((await admin('GET', `/api/db/machines?id=eq.${machines['bravo-win']?.machine_id}`)).data[0].status).toBe('online');
     await screenshots(page, 'policy');
+    // Access rules, read-only: a host: selector is marked as device-chosen (SPEC 7.1).
+    const rules = page.locator('.rules-table');
+    expect(await rules.locator('tbody tr').count()).toBe(2);
+    expect(await rules.locator('.selector-host').allTextContents()).toEqual(['host:delta-nuc ⚠']);
+    expect(await page.locator('#rules-title + p').textContent()).toContain('A hostname is the device’s own choice: prefer id: and tag:');
 
     await page.locator('[data-mode="enforce"]').click();
     const dialog = page.locator('dialog[open]');

@@ -72,7 +72,8 @@ export const devicePage: Page = (main, params, context) => {
   function renderHeader(): void {
     if (!data) return;
     const { machine, report } = data;
-    replace(header, pageHeader(machine.hostname, h('span', { class: 'header-badges' }, statusBadge(machine), complianceBadge(complianceOf(report)), machine.posture_exempt ? h('span', { class: 'badge exempt' }, 'Exempt') : null)));
+    const pending = machine.posture_state === 'pending' ? h('span', { class: 'badge pending', 'data-posture-state': 'pending', title: 'No current posture verdict: in enforce mode this device has no access until it reports' }, 'Pending') : null;
+    replace(header, pageHeader(machine.hostname, h('span', { class: 'header-badges' }, statusBadge(machine), complianceBadge(complianceOf(report)), pending, machine.posture_exempt ? h('span', { class: 'badge exempt' }, 'Exempt') : null)));
     replace(
       facts,
       h(
@@ -85,7 +86,7 @@ export const devicePage: Page = (main, params, context) => {
         fact('Enrolled', timeCell(machine.created_at)),
         fact('Risk', riskMeter(machine.risk_score)),
         fact('Tags', machine.tags.length > 0 ? machine.tags.join(', ') : '—'),
-        fact('Machine id', h('code', { class: 'id' }, machine.id)),
+        fact('Machine id', [h('code', { class: 'id' }, machine.id), h('span', { class: 'sub' }, ' — in access rules, select it as ', h('code', null, `id:${machine.id}`), ': its hostname is the device’s own choice')]),
       ),
     );
   }
@@ -128,10 +129,17 @@ export const devicePage: Page = (main, params, context) => {
       else body.push(h('p', null, 'It failed the posture policy in enforce mode. It is released automatically when it sends a compliant report.'));
       if (list) body.push(h('p', null, 'Its latest report has these violations:'), list);
       body.push(h('p', { class: 'muted' }, 'While quarantined it keeps heartbeating but has no peers, and every access check from or to it is denied.'));
-    } else if (!report) {
+    } else if (!report || (machine.posture_state === 'pending' && !machine.posture_exempt)) {
       tone = mode === 'enforce' ? 'warning' : 'ok';
-      title = 'No posture report yet';
-      body.push(h('p', null, 'This device has not sent a posture report.', mode === 'enforce' ? ' In enforce mode access checks from it are denied until it reports.' : ''));
+      title = report ? 'Its posture verdict has expired (pending)' : 'No posture report yet (pending)';
+      body.push(
+        h(
+          'p',
+          null,
+          report ? `Its latest report is older than the org allows (${settings?.report_max_age_s ?? '?'} s), so there is no current verdict.` : 'This device has not sent a posture report.',
+          mode === 'enforce' ? ' In enforce mode a device without a verdict has no access at all: no peers, in no other device’s peer list, and every access check from or to it is denied — until it reports.' : ' Once enforce is on, it will have no access until it reports.',
+        ),
+      );
     } else if (violations.length > 0) {
       tone = 'warning';
       title = 'Why is this device non-compliant?';

@@ -78,6 +78,7 @@ export const devicesPage: Page = (main, _params, context) => {
   function fillRow(row: HTMLTableRowElement, machine: Machine): void {
     const report = reports.get(machine.id);
     row.dataset.status = machine.status;
+    row.dataset.postureState = machine.posture_state;
     row.dataset.compliance = compliance(machine.id);
     row.classList.toggle('is-quarantined', machine.status === 'quarantined');
     replace(
@@ -288,7 +289,12 @@ export const devicesPage: Page = (main, _params, context) => {
 };
 
 function statusNote(machine: Machine): string {
-  const parts = [machine.status === 'quarantined' && machine.quarantine_reason ? `reason: ${machine.quarantine_reason}` : null, machine.posture_exempt ? 'exempt' : null].filter((part) => part !== null);
+  const parts = [
+    machine.status === 'quarantined' && machine.quarantine_reason ? `reason: ${machine.quarantine_reason}` : null,
+    machine.posture_exempt ? 'exempt' : null,
+    // SPEC 7.1: no current verdict — in enforce mode no peers and no access until it reports.
+    machine.posture_state === 'pending' && machine.status !== 'quarantined' ? 'pending: no verdict' : null,
+  ].filter((part) => part !== null);
   return parts.length > 0 ? parts.join(' · ') : '\u00a0';
 }
 

@@ -4,13 +4,17 @@
  * enforce — the page shows the impact (`POST /api/posture/impact`): which online devices
  * would be quarantined right now, computed by the server from their stored reports
  * without changing anything. Nothing is applied until the admin confirms.
+ *
+ * Below, the org's access rules, read-only, with what each selector means: a `host:` (or
+ * bare-name) selector names a value the device chose itself, so the page marks it and
+ * says to prefer `id:` and `tag:` (SPEC 7.1).
  */
 import { ApiError, api, impact, rows } from '../api.ts';
 import { confirmDialog } from '../dialog.ts';
 import { announce, h, replace } from '../dom.ts';
 import type { Child } from '../dom.ts';
 import { combinePolicies } from '../../shared/posture.ts';
-import type { ImpactPreview, ImpactedMachine, Mode, OrgSettingsRow, PolicyRow } from '../types.ts';
+import type { AclRuleRow, ImpactPreview, ImpactedMachine, Mode, OrgSettingsRow, PolicyRow } from '../types.ts';
 import type { Page } from './common.ts';
 import { emptyState, errorState, pageHeader, violationChips } from './common.ts';
 
@@ -31,16 +35,22 @@ export const policyPage: Page = (main, _params, context) => {
   const previewArea = h('div', { class: 'preview-area', 'aria-live': 'polite' });
   const policySection = h('section', { class: 'panel', 'aria-labelledby': 'policies-title' });
   const feedback = h('div', { class: 'feedback', 'aria-live': 'polite' });
+  const rulesSection = h('section', { class: 'panel', 'aria-labelledby': 'rules-title' });
 
   replace(main, pageHeader('Posture policy & mode'), h('p', { class: 'muted' }, 'Loading…'));
 
   async function load(): Promise<void> {
     try {
-      const [settingsRows, policyRows] = await Promise.all([rows<OrgSettingsRow>('org_settings'), rows<PolicyRow>('posture_policies', { order: 'created_at.asc' })]);
+      const [settingsRows, policyRows, ruleRows] = await Promise.all([
+        rows<OrgSettingsRow>('org_settings'),
+        rows<PolicyRow>('posture_policies', { order: 'created_at.asc' }),
+        rows<AclRuleRow>('acl_rules', { order: 'priority.asc' }),
+      ]);
       const first = settings === null;
       settings = settingsRows[0] ?? null;
       policies = policyRows;
-      if (first) replace(main, pageHeader('Posture policy & mode'), feedback, modeSection, policySection);
+      if (first) replace(main, pageHeader('Posture policy & mode'), feedback, modeSection, policySection, rulesSection);
+      renderRules(ruleRows);
       renderMode();
       if (!dirty) renderPolicies();
       if (settings) context.modeChanged(settings.posture_enforcement);
@@ -48,6 +58,55 @@ export const policyPage: Page = (main, _params, context) => {
     } catch (error) {
       if (settings === null) replace(main, pageHeader('Posture policy & mode'), errorState(error));
     }
+  }
+
+  function renderRules(rules: readonly AclRuleRow[]): void {
+    const selectors = (list: string) =>
+      list.split(',').map((raw, index) => {
+        const entry = raw.trim();
+        // A bare word that is no UUID, like host:, names a device-chosen hostname.
+        const host = /^host:/i.test(entry) || !(entry === '*' || /^(id|tag):/i.test(entry) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(entry));
+        return [index > 0 ? ', ' : null, host ? h('code', { class: 'selector-host', title: 'A hostname is chosen by the device itself: prefer id: or tag:' }, entry, ' ⚠') : h('code', null, entry)];
+      });
+    replace(
+      rulesSection,
+      h('h2', { id: 'rules-title' }, 'Access rules'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Checked by ascending priority after quarantine and posture; the first match decides, nothing matching is denied. Selectors: ',
+        h('code', null, '*'),
+        ', ',
+        h('code', null, 'id:<machine id>'),
+        ', ',
+        h('code', null, 'tag:<tag>'),
+        ' (tags come only from auth keys and admins) and ',
+        h('code', null, 'host:<hostname>'),
+        '. ',
+        h('strong', null, 'A hostname is the device’s own choice:'),
+        ' prefer ',
+        h('code', null, 'id:'),
+        ' and ',
+        h('code', null, 'tag:'),
+        '. A second device enrolling under a held name is renamed (laptop → laptop-2), but a name that was freed can be taken. Rules are edited through ',
+        h('code', null, '/api/db/acl_rules'),
+        '.',
+      ),
+      rules.length === 0
+        ? emptyState('No access rules: every access check is denied (default_deny).')
+        : h(
+            'table',
+            { class: 'rules-table' },
+            h('thead', null, h('tr', null, ['Priority', 'Name', 'Action', 'From', 'To', 'Ports'].map((label) => h('th', { scope: 'col' }, label)))),
+            h(
+              'tbody',
+              null,
+              rules.map((rule) =>
+                h('tr', { 'data-rule': rule.id }, h('td', null, String(rule.priority)), h('td', null, rule.name), h('td', null, rule.action), h('td', null, selectors(rule.src)), h('td', null, selectors(rule.dst)), h('td', null, h('code', null, rule.ports))),
+              ),
+            ),
+          ),
+    );
   }
 
   function renderMode(): void {
