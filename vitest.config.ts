@@ -19,6 +19,10 @@ export default defineConfig(async () => {
   }
   const shared = {
     testTimeout: 20_000,
+    // Most of the slow files wait (real processes, sleeps of the fault-tolerance and crash
+    // tests, a browser), so two files at a time finish sooner even on a 2-core machine;
+    // vitest's default (cores - 1) ran them one by one there.
+    maxWorkers: 2,
     // Dates in logs without a zone are parsed in local time; fix it so fixture ages are stable.
     env: { TZ: 'UTC' },
   };

@@ -6,18 +6,21 @@
  * that machine is allowed. Tags were the device's choice too (any tag on top of the auth
  * key's). Each `it` below failed on that code.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestOrg, TestServer } from './harness.ts';
 import { COMPLIANT, startTestServer } from './harness.ts';
 
 let server: TestServer;
 let org: TestOrg;
 
-beforeEach(async () => {
+// One server for the file (a PostgreSQL schema costs its migrations); each test has its own org.
+beforeAll(async () => {
   server = await startTestServer();
+});
+afterAll(() => server.close());
+beforeEach(async () => {
   org = await server.org();
 });
-afterEach(() => server.close());
 
 const registerRaw = async (body: Record<string, unknown>, keyOptions: Record<string, unknown> = {}) =>
   server.request('POST', '/api/register', { body: { auth_key: await org.authKey(keyOptions), os: 'linux', ...body } });

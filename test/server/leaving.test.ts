@@ -4,18 +4,21 @@
  * key kept working for whoever had a copy), and a laptop an admin had quarantined by hand
  * could come back under a fresh enrolment without anyone being told.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestOrg, TestServer } from './harness.ts';
 import { COMPLIANT, startTestServer } from './harness.ts';
 
 let server: TestServer;
 let org: TestOrg;
 
-beforeEach(async () => {
+// One server for the file (a PostgreSQL schema costs its migrations); each test has its own org.
+beforeAll(async () => {
   server = await startTestServer();
+});
+afterAll(() => server.close());
+beforeEach(async () => {
   org = await server.org();
 });
-afterEach(() => server.close());
 
 const deregister = (nodeKey: string) => server.request('POST', '/api/deregister', { body: { node_key: nodeKey } });
 
