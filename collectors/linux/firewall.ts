@@ -2,8 +2,13 @@
  * Linux host firewall: does the kernel filter inbound traffic?
  *
  * The kernel ruleset is the truth, and reading it needs root: `nft -j list ruleset`
- * first (it also shows what ufw, firewalld and iptables-nft installed), then `iptables -S`
- * (which also covers the legacy backend). An installed manager with an empty or
+ * (it also shows what ufw, firewalld and iptables-nft installed) and `iptables -S` (which
+ * also covers the legacy backend, and reads the iptables-nft matches that nft's JSON shows
+ * only as opaque `xt` entries). "On" means a NEW inbound connection from an arbitrary
+ * address to an arbitrary port is dropped (parsers/linux-inbound-probe.ts): Tailscale's,
+ * Kubernetes' and fail2ban's chains, blocklists and accept-everything rules are not a
+ * firewall. Either reading proving a drop is enough; neither proving one is `false` (or
+ * unknown when a ruleset could not be followed). An installed manager with an empty or
  * accept-everything ruleset is NOT an enabled firewall.
  * Without root, the managers' own state is the best available: firewalld's D-Bus state
  * (`firewall-cmd --state`, allowed by polkit on most desktops) and ufw's configuration
@@ -61,6 +66,9 @@ async function kernelRuleset(ctx: ProbeContext): Promise<Finding<boolean> | null
   if (iptablesFinding.value === true) return iptablesFinding;
   if (nftFinding.value === false) return nftFinding;
   if (iptablesFinding.value === false) return iptablesFinding;
+  // A ruleset that was read but could not be judged says why; a tool that could not run says nothing here.
+  if (nft.exitCode === 0) return nftFinding;
+  if (iptables.exitCode === 0) return iptablesFinding;
   return null;
 }
 

@@ -71,9 +71,9 @@ afterAll(() => {
 
 function fixtures(...dirs: string[]): Buffer[] {
   return dirs.flatMap((dir) =>
-    readdirSync(join(FIXTURES, dir))
-      .filter((name) => !name.endsWith('.md'))
-      .map((name) => readFileSync(join(FIXTURES, dir, name))),
+    readdirSync(join(FIXTURES, dir), { withFileTypes: true })
+      .filter((entry) => entry.isFile() && !entry.name.endsWith('.md'))
+      .map((entry) => readFileSync(join(FIXTURES, dir, entry.name))),
   );
 }
 

@@ -113,10 +113,18 @@ const nftHost = (name: string) => ({ ...privileged, commands: { nft: { stdout: f
 describe('linux firewall', () => {
   table(linuxFirewall as Collector<SignalKey>, [
     { name: 'nft: input policy drop → true', host: nftHost('input-policy-drop.json'), value: true, detail: /policy drop/ },
-    { name: 'nft: accept policy, jump to a chain that drops → true', host: nftHost('accept-policy-jump-to-drop-rule.json'), value: true, detail: /drops or rejects/ },
-    { name: 'nft: ufw enabled with default deny → true', host: nftHost('ufw-enabled-default-deny.json'), value: true, detail: /input/ },
+    // Was true: any drop reachable from the input hook counted, though this chain only
+    // rejects tcp/23 and one source range — new connections to anything else are accepted.
+    { name: 'nft: accept policy, jump to a chain that drops only tcp/23 and one range → false', host: nftHost('accept-policy-jump-to-drop-rule.json'), value: false, detail: /falls through to policy accept/ },
+    {
+      name: 'nft + iptables: ufw enabled with default deny → true (iptables -S reads the xt matches nft JSON cannot show)',
+      host: { ...privileged, commands: { nft: { stdout: fixture('linux/nft/ufw-enabled-default-deny.json') }, iptables: { stdout: fixture('linux/iptables/ufw-enabled-default-deny.txt') } } },
+      value: true,
+      detail: /INPUT policy is DROP/,
+    },
+    { name: 'nft alone: ufw (iptables-nft xt matches) → unknown, not a guess', host: nftHost('ufw-enabled-default-deny.json'), value: null, reason: 'unparsed_output', detail: /cannot evaluate/ },
     { name: 'nft: empty ruleset, nothing else → false', host: nftHost('empty-ruleset.json'), value: false, detail: /empty/ },
-    { name: 'nft: NAT and accept-all chains only (Docker-like) → false', host: nftHost('nat-and-accept-all-only.json'), value: false, detail: /accept everything/ },
+    { name: 'nft: NAT and accept-all chains only (Docker-like) → false', host: nftHost('nat-and-accept-all-only.json'), value: false, detail: /policy accept/ },
     {
       name: 'iptables -S: policy DROP → true (nft absent)',
       host: { ...privileged, commands: { iptables: { stdout: fixture('linux/iptables/input-policy-drop.txt') } } },
@@ -124,11 +132,34 @@ describe('linux firewall', () => {
       detail: /INPUT policy is DROP/,
     },
     {
-      name: 'iptables -S: jump to REJECT → true',
+      // Was true: a blocklist of one source range is not a host firewall.
+      name: 'iptables -S: jump to a chain that rejects one source range → false',
       host: { ...privileged, commands: { iptables: { stdout: fixture('linux/iptables/accept-policy-jump-to-reject.txt') } } },
-      value: true,
-      detail: /jumps to/,
+      value: false,
+      detail: /only specific sources/,
     },
+    // SPEC: a host firewall drops a NEW inbound connection from an arbitrary address to an
+    // arbitrary port. Each of these failed open before (any reachable DROP counted).
+    ...(
+      [
+        ['Kubernetes node: KUBE-FIREWALL drops only martian localnet and marked packets', 'kubernetes-node-kube-firewall', false],
+        ['fail2ban: per-IP rejects on tcp/22', 'fail2ban-per-ip-rejects', false],
+        ['INPUT policy DROP after an accept-everything rule', 'drop-policy-then-accept-all', false],
+        ['RHEL iptables-services: specific accepts, then a final REJECT', 'rhel-iptables-services-final-reject', true],
+      ] as const
+    ).flatMap(([what, name, value]): Case[] => [
+      { name: `iptables -S: ${what} → ${value}`, host: { ...privileged, commands: { iptables: { stdout: fixture(`linux/iptables/${name}.txt`) } } }, value, detail: value ? /REJECT/ : /only specific|accepted by/ },
+      {
+        name: `nft (iptables-nft) + iptables -S: ${what} → ${value}`,
+        host: { ...privileged, commands: { nft: { stdout: fixture(`linux/nft/${name}.iptables-nft.json`) }, iptables: { stdout: fixture(`linux/iptables/${name}.txt`) } } },
+        value,
+        detail: /./,
+      },
+    ]),
+    { name: 'nft: Tailscale ts-input alone on the input hook → false', host: nftHost('tailscale-ts-input-only.json'), value: false, detail: /falls through to policy accept/ },
+    { name: 'nft: firewalld zones with a final reject → true', host: nftHost('firewalld-style-zone-final-reject.json'), value: true, detail: /dropped by rule 6 of chain "inet firewalld filter_INPUT"/ },
+    { name: 'nft: an accept-everything base chain, then a policy-drop one → true (accept ends one base chain only)', host: nftHost('two-input-base-chains-accept-then-drop.json'), value: true, detail: /inet filter input" has policy drop/ },
+    { name: 'nft: policy drop after an accept-everything rule → false', host: nftHost('drop-policy-then-accept-all.json'), value: false, detail: /accepted by rule 3/ },
     {
       name: 'iptables -S: default ACCEPT → false',
       host: { ...privileged, commands: { iptables: { stdout: fixture('linux/iptables/default-accept.txt') } } },
