@@ -10,7 +10,7 @@
  *   /usr/local/bin/mdatp exists; "not found" is the observation "Defender not installed".
  */
 import { decideDarwinAntivirus, type MdatpProbe, type SystemExtensionsProbe, type XProtectProbe } from '../parsers/darwin-antivirus.ts';
-import { parseMdatpHealth } from '../parsers/darwin-mdatp.ts';
+import { parseMdatpHealth } from '../parsers/mdatp-health.ts';
 import { parseSystemExtensionsList } from '../parsers/darwin-systemextensionsctl.ts';
 import { parseXProtectInfoPlist, XPROTECT_INFO_PLISTS } from '../parsers/darwin-xprotect.ts';
 import type { Collector, Finding, ProbeContext } from '../types.ts';

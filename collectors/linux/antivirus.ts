@@ -10,13 +10,13 @@
  * Process checks read /proc (no process spawned, works unprivileged and without systemd).
  */
 import {
-  CLAMAV_MAX_SIGNATURE_AGE_DAYS,
   LINUX_AV_PRODUCTS,
   parseFalconRfmState,
-  parseMdatpHealth,
+  mdatpFinding,
   runningProcesses,
 } from '../parsers/linux-antivirus.ts';
 import type { LinuxAvProduct } from '../parsers/linux-antivirus.ts';
+import { signatureAgeProblem } from '../parsers/antivirus-freshness.ts';
 import type { Collector, Finding, ProbeContext } from '../types.ts';
 import { commandProblem, known, unknown } from '../types.ts';
 
@@ -73,7 +73,7 @@ async function productState(ctx: ProbeContext, product: LinuxAvProduct, comms: R
     case 'mdatp': {
       const health = await ctx.run('mdatp-linux', ['health', '--output', 'json']);
       const problem = commandProblem<boolean>(health, 'mdatp');
-      if (!problem) return parseMdatpHealth(health.stdout);
+      if (!problem) return mdatpFinding(health.stdout);
       if (running.length === 0) return known(false, 'mdatp', `${product.name} is installed but wdavdaemon is not running`);
       return problem;
     }
@@ -83,9 +83,8 @@ async function productState(ctx: ProbeContext, product: LinuxAvProduct, comms: R
       if (signatures === null) return unknown('no_history', 'clamav', 'clamd runs but no signature database was found in /var/lib/clamav');
       const ageDays = Math.floor((ctx.now().getTime() - signatures.mtimeMs) / DAY_MS);
       const facts = { signature_file: signatures.path, signature_age_days: ageDays };
-      if (ageDays > CLAMAV_MAX_SIGNATURE_AGE_DAYS) {
-        return known(false, 'clamav', `clamd runs but its signatures are ${ageDays} days old (freshclam not updating)`, facts);
-      }
+      const stale = signatureAgeProblem(ageDays);
+      if (stale) return known(false, 'clamav', `clamd runs but its ${stale} (freshclam not updating)`, facts);
       return known(true, 'clamav', `clamd is running with signatures ${ageDays} day(s) old`, facts);
     }
     case 'crowdstrike': {
@@ -96,8 +95,8 @@ async function productState(ctx: ProbeContext, product: LinuxAvProduct, comms: R
       if (inRfm === true) return known(false, 'falcon', 'falcon-sensor runs in Reduced Functionality Mode (kernel not supported)', { rfm: true });
       return known(true, 'falcon', 'falcon-sensor is running', { rfm: inRfm ?? 'unknown' });
     }
-    case 'sentinelone':
-    case 'sophos':
+    default:
+      // sentinelone, sophos, elastic, cisco, trellix-*, huntress: the engine's process is the signal.
       return running.length > 0
         ? known(true, product.id, `${product.name} is running (${running.join(', ')})`)
         : known(false, product.id, `${product.name} is installed but not running`);

@@ -1,12 +1,14 @@
 /**
  * Linux patch age from the package manager's own history, newest log first:
- * apt (history.log, rotated .N and .N.gz), dnf (dnf.rpm.log), pacman, zypper; then
- * dpkg.log; then, for rpm systems without a dnf/zypper log, the rpm database's install
- * times (an approximation: rpm cannot tell an upgrade from a new install).
+ * apt (history.log, rotated .N and .N.gz), dnf (dnf.rpm.log), yum (yum.log, RHEL/CentOS 7,
+ * Amazon Linux 2), pacman, zypper; then dpkg.log; then, for rpm systems without such a log
+ * (Fedora 41+'s dnf5 writes none of these), the rpm database's install times of the base
+ * packages every system has (linux-package-logs.ts RPM_BASE_PACKAGES): a lower bound of
+ * the last patch, never a freshly installed tool read as a patch.
  * Logs are world-readable on stock systems; no process is spawned except rpm.
  */
 import { gunzipSync } from 'node:zlib';
-import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseZyppHistory } from '../parsers/linux-package-logs.ts';
+import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseYumLog, parseZyppHistory } from '../parsers/linux-package-logs.ts';
 import type { UpdateHistory } from '../parsers/patch-age.ts';
 import { mergeHistories, patchAgeFinding } from '../parsers/patch-age.ts';
 import type { Collector, ProbeContext } from '../types.ts';
@@ -17,12 +19,14 @@ interface LogSource {
   readonly directory: string;
   /** Matches the current log and its rotations (`history.log`, `history.log.1`, `history.log.2.gz`). */
   readonly pattern: RegExp;
-  readonly parse: (text: string) => UpdateHistory;
+  /** `modified`: the file's modification time (yum.log's lines have no year). */
+  readonly parse: (text: string, modified: Date) => UpdateHistory;
 }
 
 const SOURCES: readonly LogSource[] = [
   { method: 'apt-history', directory: '/var/log/apt', pattern: /^history\.log(\.\d+)?(\.gz)?$/, parse: parseAptHistory },
   { method: 'dnf-log', directory: '/var/log', pattern: /^dnf\.rpm\.log(\.\d+|-\d{8})?(\.gz)?$/, parse: parseDnfRpmLog },
+  { method: 'yum-log', directory: '/var/log', pattern: /^yum\.log(\.\d+|-\d{8})?(\.gz)?$/, parse: parseYumLog },
   { method: 'pacman-log', directory: '/var/log', pattern: /^pacman\.log(\.\d+)?(\.gz)?$/, parse: parsePacmanLog },
   { method: 'zypp-history', directory: '/var/log/zypp', pattern: /^history(-\d{8})?(\.gz|\.xz)?$/, parse: parseZyppHistory },
   { method: 'dpkg-log', directory: '/var/log', pattern: /^dpkg\.log(\.\d+)?(\.gz)?$/, parse: parseDpkgLog },
@@ -52,7 +56,7 @@ async function readLogs(ctx: ProbeContext, source: LogSource): Promise<{ history
       continue; // a truncated rotation: the other files still count
     }
     files.push(path);
-    const history = source.parse(text);
+    const history = source.parse(text, new Date(file.mtimeMs));
     histories.push(history);
     // Logs rotate newest-first: once a file has an update, older files cannot have a newer one.
     if (history.lastUpdate !== null) break;
@@ -71,10 +75,10 @@ export const linuxPatchAge: Collector<'patch_age_days'> = {
       if (logs.history.lastUpdate !== null) return patchAgeFinding(logs.history, ctx.now(), source.method, logs.files.join(', '));
     }
     if (await ctx.has('rpm')) {
-      const result = await ctx.run('rpm', ['-qa', '--qf', '%{INSTALLTIME} %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n']);
+      const result = await ctx.run('rpm', ['-qa', '--qf', '%{INSTALLTIME} %{NAME} %{VERSION}-%{RELEASE}.%{ARCH}\\n']);
       const problem = commandProblem<number>(result, 'rpm');
       if (problem) return problem;
-      const finding = patchAgeFinding(parseRpmInstallTimes(result.stdout), ctx.now(), 'rpm', 'the rpm database (newest install time; may be a new package rather than an update)');
+      const finding = patchAgeFinding(parseRpmInstallTimes(result.stdout), ctx.now(), 'rpm', 'the rpm database (the newest install time of the base packages every system has: a lower bound of the last update)');
       return finding.value === null ? finding : { ...finding, facts: { ...finding.facts, approximate: true } };
     }
     return unknown('no_history', 'package-logs', consulted.length > 0 ? `no package upgrade recorded in ${consulted.join(', ')}` : 'no package manager history found (apt, dnf, pacman, zypper, dpkg, rpm)');

@@ -13,7 +13,7 @@
 import type { Finding } from '../types.ts';
 import { known, unknown } from '../types.ts';
 import type { EdrExtension } from './darwin-systemextensionsctl.ts';
-import type { MdatpHealth } from './darwin-mdatp.ts';
+import type { MdatpHealth } from './mdatp-health.ts';
 
 export type XProtectProbe =
   | { readonly state: 'present'; readonly version: string; readonly path: string }
@@ -83,7 +83,7 @@ export function decideDarwinAntivirus(probes: DarwinAntivirusProbes): Finding<bo
   const absentPaths = xprotect.state === 'absent' ? xprotect.paths.join(' and ') : 'its bundle paths';
   const defender =
     mdatp.state === 'reported'
-      ? `Defender is installed but not active (healthy ${String(mdatp.health.healthy)}, real-time protection ${String(mdatp.health.real_time_protection)})`
+      ? `Defender is installed but not active (healthy ${String(mdatp.health.healthy)}, real-time protection ${String(mdatp.health.real_time_protection)}${mdatp.health.passive_mode === true ? ', passive mode' : ''}${mdatp.health.definitions_problem ? `, ${mdatp.health.definitions_problem}` : ''})`
       : 'Defender (mdatp) is not installed';
   return known(
     false,

@@ -12,6 +12,7 @@
  *   Encryption in progress: Pending                              ("when the system is not plugged in")
  *   Decryption in progress: Percent completed = 73
  *   Deferred enablement appears to be active for user '<shortName>'.
+ *   Deferred enablement appears to be active.                    (13.2.1; also alone, with no status line)
  *
  * Invariants:
  * - The first line decides; it must match one of the forms above exactly (case-insensitive,
@@ -33,7 +34,8 @@ const STATUS_LINE =
   /^FileVault is (On|Off)(?:\.|, but (needs to be restarted to finish|will be enabled after the next restart)\.)$/i;
 const ENCRYPTING_LINE = /^Encryption in progress:\s*(.*)$/i;
 const DECRYPTING_LINE = /^Decryption in progress:\s*(.*)$/i;
-const DEFERRED_LINE = /^Deferred enablement appears to be active for user\b/i;
+/** With or without ` for user '<name>'.` (macOS 13.2.1 prints it bare, and alone: see below). */
+const DEFERRED_LINE = /^Deferred enablement appears to be active(?: for user\b.*|\.)$/i;
 const PERCENT = /^Percent completed\s*=\s*(\d+(?:\.\d+)?)$/i;
 
 interface Progress {
@@ -49,6 +51,11 @@ export function parseFdesetupStatus(stdout: string): Finding<boolean> {
   const [statusLine, ...rest] = lines;
   if (statusLine === undefined) return unknown('empty_output', METHOD, '`fdesetup status` printed nothing');
 
+  // macOS 13.2.1 can print the deferral notice with no status line at all: FileVault is
+  // scheduled to turn on at the next login, so the disk is not encrypted yet.
+  if (DEFERRED_LINE.test(statusLine) && rest.length === 0) {
+    return { ...known(false, METHOD, `"${statusLine}" alone: FileVault enablement is deferred to the next login, so the disk is not encrypted yet`, { status: statusLine, deferred_enablement: true }), reason: 'pending_restart' };
+  }
   const status = STATUS_LINE.exec(statusLine);
   if (!status) {
     return unknown('unparsed_output', METHOD, `unrecognised \`fdesetup status\` output: "${clip(statusLine)}"`);

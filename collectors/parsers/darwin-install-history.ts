@@ -6,7 +6,7 @@
  * `spec/unit/resource/data/InstallHistory_*.plist`). Dates are UTC `<date>` values.
  *
  * What counts as "the OS was updated" (research §4.2, narrowed by SPEC §2):
- * - installed by `softwareupdated`, `Software Update` or `macOS Installer`, and
+ * - installed by `softwareupdated`, `Software Update`, `macOS Installer` or `OS X Installer`, and
  * - not a background data feed: `contentType` `config-data`, or a name starting with
  *   XProtect / Gatekeeper / MRT / Bridge or ending in `Data` (XProtectPlistConfigData,
  *   Gatekeeper Configuration Data, MRTConfigData arrive every few days and would make any
@@ -31,7 +31,12 @@ import { dateAt, decodePlist, decodeProblem, isDict, stringAt, stringsAt } from 
 const METHOD = 'InstallHistory.plist';
 const DAY_MS = 86_400_000;
 
-const UPDATE_PROCESSES = new Set(['softwareupdated', 'Software Update', 'macOS Installer']);
+/**
+ * The processes that install Apple's updates: `softwareupdated` (10.10+), `Software Update`,
+ * and the full-OS installers, `macOS Installer` and on OS X 10.9–10.11 `OS X Installer`
+ * (log2timeline/plaso test data). Not the generic `Installer` (any package a user opens).
+ */
+const UPDATE_PROCESSES = new Set(['softwareupdated', 'Software Update', 'macOS Installer', 'OS X Installer']);
 const DATA_FEED_NAME = /^(?:XProtect|Gatekeeper|MRT|Bridge)|Data$/i;
 const OS_UPDATE_NAME = /^(?:macOS|Mac OS X|OS X)\b|^Security Update\b|\bSecurity Response\b/i;
 

@@ -1,8 +1,9 @@
 /**
  * `systemextensionsctl list` → the EDR/AV system extensions that are running.
  *
- * Format (objective-see/LuLu#331; Brandon7CC/mac-monitor#31), tab-separated rows under a
- * category header:
+ * Format (objective-see/LuLu#331; Brandon7CC/mac-monitor#31; macOS 26.3 in strongdm/leash),
+ * tab-separated rows under a category header (since macOS 13 with a "(Go to 'System
+ * Settings > …')" suffix, which is ignored):
  *   1 extension(s)
  *
  *   --- com.apple.system_extension.network_extension
@@ -11,7 +12,7 @@
  *
  * Invariants:
  * - The first line must be the `N extension(s)` count; anything else is unknown.
- * - An EDR counts only when its bundle id is one of the known vendor prefixes AND its state
+ * - An EDR counts only when its bundle id is one of the known vendor ids AND its state
  *   is exactly `[activated enabled]`. Other states (`activated waiting for user`,
  *   `terminated waiting to uninstall on reboot`, seen in mondoohq/mql PR #4371 and
  *   munki/munki-facts PR #26) mean it is not protecting; they are kept in evidence.
@@ -22,18 +23,42 @@ import { unknown } from '../types.ts';
 import type { Parsed } from './darwin-plist.ts';
 import { clip } from './darwin-plist.ts';
 
-/** Bundle-id prefixes of endpoint-protection vendors (research §3.2). */
-export const EDR_BUNDLE_PREFIXES: readonly { readonly prefix: string; readonly product: string }[] = [
-  { prefix: 'com.crowdstrike.falcon', product: 'CrowdStrike Falcon' },
-  { prefix: 'com.sentinelone', product: 'SentinelOne' },
-  { prefix: 'com.microsoft.wdav', product: 'Microsoft Defender for Endpoint' },
-  { prefix: 'com.sophos', product: 'Sophos' },
-  { prefix: 'com.vmware.carbonblack', product: 'VMware Carbon Black' },
+/**
+ * Endpoint-protection system extensions, by bundle id (research §3.2; sources per entry).
+ * `prefix` entries match the id and its dotted children; `exact` ones only the id: a
+ * vendor's Team ID and bundle prefix often also sign non-protection products (Palo Alto's
+ * GlobalProtect VPN, Cisco's Secure Client, Jamf Connect), so those are matched exactly.
+ * Not listed on purpose: Kandji's `io.kandji.KandjiAgent.ESF-Extension` (also installed for
+ * App Blocking, so it does not prove EDR: support.kandji.io article 72000575676), and
+ * network-only extensions (Trellix `com.trellix.CMF.networkextension`, Bitdefender
+ * `com.bitdefender.cst.net.dci.dci-network-extension`), which filter traffic, not malware.
+ */
+export const EDR_BUNDLE_IDS: readonly { readonly id: string; readonly match: 'prefix' | 'exact'; readonly product: string }[] = [
+  { id: 'com.crowdstrike.falcon', match: 'prefix', product: 'CrowdStrike Falcon' },
+  { id: 'com.sentinelone', match: 'prefix', product: 'SentinelOne' },
+  { id: 'com.microsoft.wdav', match: 'prefix', product: 'Microsoft Defender for Endpoint' },
+  { id: 'com.sophos', match: 'prefix', product: 'Sophos' },
+  { id: 'com.vmware.carbonblack', match: 'prefix', product: 'VMware Carbon Black' },
+  // Jamf: the protect extension attribute in jamf/jamfprotect; Team 483DWKW443 also signs Jamf Connect.
+  { id: 'com.jamf.protect.security-extension', match: 'exact', product: 'Jamf Protect' },
+  // Palo Alto "Install the Cortex XDR Agent Using JAMF": allowed system extension bundles.
+  { id: 'com.paloaltonetworks.traps.securityextension', match: 'exact', product: 'Palo Alto Cortex XDR' },
+  // Elastic docs, deploy-on-macos-with-mdm: "Allowed System Extensions … co.elastic.systemextension".
+  { id: 'co.elastic.systemextension', match: 'exact', product: 'Elastic Defend' },
+  // Cisco Secure Endpoint (AMP) Mac connector 1.14+: "AMP Security Extension" in systemextensionsctl listings.
+  { id: 'com.cisco.endpoint.svc.securityextension', match: 'exact', product: 'Cisco Secure Endpoint' },
+  // huntresslabs/deployment-scripts HuntressSystemExtensionProfile.mobileconfig.
+  { id: 'com.huntress.sysext', match: 'exact', product: 'Huntress' },
+  // ESET Endpoint Security for macOS: the real-time file system protection extension.
+  { id: 'com.eset.endpoint', match: 'exact', product: 'ESET Endpoint Security' },
 ];
 
 const ACTIVE_STATE = 'activated enabled';
 const COUNT_LINE = /^(\d+) extension\(s\)$/;
-const CATEGORY_LINE = /^--- (\S+)$/;
+/** `--- <category>`, on macOS 13+ followed by ` (Go to 'System Settings > …' to modify these system extension(s))`. */
+const CATEGORY_LINE = /^--- (\S+)(?: \(.*\))?$/;
+/** `systemextensionsctl list <category>` prints a `Category: <category>` line first. */
+const CATEGORY_ARGUMENT_LINE = /^Category: \S+$/;
 const HEADER_LINE = /^enabled\tactive\tteamID\t/;
 const BUNDLE_COLUMN = /^(\S+) \(([^)]*)\)$/;
 const STATE_COLUMN = /^\[([^\]]+)\]$/;
@@ -62,7 +87,7 @@ export interface SystemExtensionList {
 export function parseSystemExtensionsList(stdout: string): Parsed<SystemExtensionList> {
   const lines = stdout.split(/\r?\n/).filter((line) => line.trim() !== '');
   const method = 'systemextensionsctl';
-  const [countLine, ...rows] = lines;
+  const [countLine, ...rows] = CATEGORY_ARGUMENT_LINE.test(lines[0]?.trim() ?? '') ? lines.slice(1) : lines;
   if (countLine === undefined) {
     return { ok: false, finding: unknown('empty_output', method, '`systemextensionsctl list` printed nothing') };
   }
@@ -104,9 +129,7 @@ export function parseSystemExtensionsList(stdout: string): Parsed<SystemExtensio
 
   const edr: EdrExtension[] = [];
   for (const extension of extensions) {
-    const vendor = EDR_BUNDLE_PREFIXES.find(
-      ({ prefix }) => extension.bundle_id === prefix || extension.bundle_id.startsWith(`${prefix}.`),
-    );
+    const vendor = EDR_BUNDLE_IDS.find(({ id, match }) => extension.bundle_id === id || (match === 'prefix' && extension.bundle_id.startsWith(`${id}.`)));
     if (vendor) edr.push({ ...extension, product: vendor.product, active: extension.state === ACTIVE_STATE });
   }
   return { ok: true, value: { declared_count: Number(count[1]), extensions, edr } };

@@ -6,10 +6,11 @@
  * `sophos_threat_d`. Names below are matched against the truncated form.
  */
 import type { Finding } from '../types.ts';
-import { known, unknown } from '../types.ts';
+import { known } from '../types.ts';
+import { parseMdatpHealth } from './mdatp-health.ts';
 
 export interface LinuxAvProduct {
-  readonly id: 'clamav' | 'mdatp' | 'crowdstrike' | 'sentinelone' | 'sophos';
+  readonly id: 'clamav' | 'mdatp' | 'crowdstrike' | 'sentinelone' | 'sophos' | 'elastic' | 'cisco' | 'trellix-ens' | 'trellix-hx' | 'huntress';
   readonly name: string;
   /** Any of these existing means the product is installed. */
   readonly installMarkers: readonly string[];
@@ -23,6 +24,17 @@ export const LINUX_AV_PRODUCTS: readonly LinuxAvProduct[] = [
   { id: 'crowdstrike', name: 'CrowdStrike Falcon', installMarkers: ['/opt/CrowdStrike'], processes: ['falcon-sensor', 'falcond'] },
   { id: 'sentinelone', name: 'SentinelOne', installMarkers: ['/opt/sentinelone'], processes: ['s1-agent', 'sentinelone-age'] },
   { id: 'sophos', name: 'Sophos Protection for Linux', installMarkers: ['/opt/sophos-spl', '/opt/sophos-av'], processes: ['sophos_threat_d', 'sophos_managem', 'savd'] },
+  // Elastic endpoint-command-reference: "On Linux: /opt/Elastic/Endpoint/elastic-endpoint". The
+  // Elastic Agent alone (elastic-agent) is management, not protection.
+  { id: 'elastic', name: 'Elastic Defend', installMarkers: ['/opt/Elastic/Endpoint'], processes: ['elastic-endpoint'] },
+  // Cisco doc 215256 (Mac/Linux CLI): "/opt/cisco/amp/bin/ampcli", "status Get ampdaemon status".
+  { id: 'cisco', name: 'Cisco Secure Endpoint', installMarkers: ['/opt/cisco/amp'], processes: ['ampdaemon'] },
+  // docs.trellix.com, ENS for Linux processes: mfetpd (threat prevention), mfeespd. Not the Trellix Agent (masvc: management).
+  { id: 'trellix-ens', name: 'Trellix Endpoint Security (ENS)', installMarkers: ['/opt/McAfee/ens'], processes: ['mfetpd', 'mfeespd'] },
+  // docs.trellix.com, xAgent installation location: /opt/fireeye/bin/xagt (formerly FireEye HX).
+  { id: 'trellix-hx', name: 'Trellix Endpoint Security (HX)', installMarkers: ['/opt/fireeye/bin/xagt'], processes: ['xagt'] },
+  // huntresslabs/deployment-scripts huntress-linux-install.sh: /usr/share/huntress/huntress-agent, unit huntress-agent.
+  { id: 'huntress', name: 'Huntress', installMarkers: ['/usr/share/huntress/huntress-agent'], processes: ['huntress-agent'] },
 ];
 
 /** Truncates a process name the way /proc/<pid>/comm does. */
@@ -34,53 +46,22 @@ export function runningProcesses(product: LinuxAvProduct, comms: ReadonlySet<str
   return product.processes.filter((name) => comms.has(commName(name)));
 }
 
-/** ClamAV signatures older than this are stale (freshclam checks several times a day by default). */
-export const CLAMAV_MAX_SIGNATURE_AGE_DAYS = 7;
 
 /**
- * `mdatp health --output json`: fields documented in Microsoft's "health status" page
- * (`healthy`, `real_time_protection_enabled`, `passive_mode_enabled`, `definitions_status`).
- * Defender in passive mode does not block anything, so it is not active antivirus.
- * Older releases print `real_time_protection_enabled` as an object `{"value": true}`.
+ * `mdatp health --output json` on Linux: the same camelCase `{value}` document as on macOS
+ * (glpi-project/glpi-agent `resources/linux/antivirus/defender-101.23062.0010.json`), read
+ * by mdatp-health.ts.
  */
-export function parseMdatpHealth(text: string): Finding<boolean> {
-  if (text.trim() === '') return unknown('empty_output', 'mdatp', 'mdatp health printed nothing');
-  let health: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    health = parsed as Record<string, unknown>;
-  } catch {
-    return unknown('unparsed_output', 'mdatp', 'mdatp health output is not a JSON object');
-  }
-  const flag = (name: string): boolean | undefined => {
-    const value = health[name];
-    if (typeof value === 'boolean') return value;
-    if (typeof value === 'object' && value !== null && typeof (value as { value?: unknown }).value === 'boolean') {
-      return (value as { value: boolean }).value;
-    }
-    return undefined;
-  };
-  const healthy = flag('healthy');
-  const realTime = flag('real_time_protection_enabled');
-  const passive = flag('passive_mode_enabled');
-  const facts = {
-    healthy,
-    real_time_protection_enabled: realTime,
-    passive_mode_enabled: passive,
-    definitions_status: health.definitions_status,
-    app_version: health.app_version,
-    health_issues: health.health_issues,
-  };
-  if (healthy === undefined || realTime === undefined) {
-    return unknown('unparsed_output', 'mdatp', 'mdatp health lacks the healthy / real_time_protection_enabled fields', facts);
-  }
-  if (passive === true) return known(false, 'mdatp', 'Microsoft Defender runs in passive mode (it does not block)', facts);
-  if (!realTime) return known(false, 'mdatp', 'Microsoft Defender real-time protection is off', facts);
-  // Only string issues are quoted: join() would print a JSON object as [object Object], or throw on one with a non-callable toString.
-  const issues = Array.isArray(health.health_issues) ? health.health_issues.filter((issue): issue is string => typeof issue === 'string') : [];
-  if (!healthy) return known(false, 'mdatp', `Microsoft Defender reports unhealthy${issues.length > 0 ? `: ${issues.join(', ')}` : ''}`, facts);
-  return known(true, 'mdatp', 'Microsoft Defender is healthy with real-time protection on', facts);
+export function mdatpFinding(text: string): Finding<boolean> {
+  const parsed = parseMdatpHealth(text);
+  if (!parsed.ok) return parsed.finding;
+  const health = parsed.value;
+  const facts = { ...health };
+  if (health.passive_mode === true) return known(false, 'mdatp', 'Microsoft Defender runs in passive mode (it does not block)', facts);
+  if (!health.real_time_protection) return known(false, 'mdatp', 'Microsoft Defender real-time protection is off', facts);
+  if (health.healthy !== true) return known(false, 'mdatp', `Microsoft Defender reports unhealthy${health.health_issues ? `: ${health.health_issues.join(', ')}` : ''}`, facts);
+  if (health.definitions_problem) return known(false, 'mdatp', `Microsoft Defender is on but not protecting: ${health.definitions_problem}`, facts);
+  return known(true, 'mdatp', `Microsoft Defender is healthy with real-time protection on${health.definitions_status ? ` (definitions ${health.definitions_status})` : ''}`, facts);
 }
 
 /**

@@ -160,24 +160,74 @@ export function parseZyppHistory(text: string): UpdateHistory {
 }
 
 /**
- * `rpm -qa --qf '%{INSTALLTIME} %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n'`: epoch seconds,
- * not localized. The package database does not say whether a package arrived as an
- * upgrade or a new install, so this is an approximation used only when no dnf/zypper log
- * exists; the caller marks it as such.
+ * /var/log/yum.log (RHEL/CentOS 6–7, Amazon Linux 2): `May 11 05:26:25 Updated: bash.x86_64
+ * 4.2.46-30.el7` (EL7: `name.arch [epoch:]version-release`) or `Apr 06 03:19:09 Updated:
+ * yum-3.2.29-81.el6.centos.noarch` (EL6), also `Installed:` and `Erased:`. The lines carry no
+ * year: yum rotates the file yearly, so the last line is dated in the year of the file's
+ * modification time, and each step back that crosses from January to December goes back a
+ * year. `Updated:` is an upgrade; `Installed:` is a new package (not patching).
+ */
+export function parseYumLog(text: string, modified: Date): UpdateHistory {
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const entries: Array<{ month: number; day: number; time: string; action: string; what: string }> = [];
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z][a-z]{2}) ?(\d{1,2}) (\d{2}:\d{2}:\d{2}) (Updated|Installed|Erased|Dep-Installed|Obsoleted): (.+)$/.exec(line.trim());
+    const month = match ? MONTHS.indexOf(match[1] as string) : -1;
+    if (!match || month < 0) continue;
+    entries.push({ month, day: Number(match[2]), time: match[3] as string, action: match[4] as string, what: (match[5] as string).trim() });
+  }
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  let year = modified.getFullYear();
+  for (let index = entries.length - 1; index >= 0; index--) {
+    const entry = entries[index] as (typeof entries)[number];
+    const later = entries[index + 1];
+    if (later && entry.month > later.month) year -= 1;
+    const when = parseLocalDateTime(`${year}-${String(entry.month + 1).padStart(2, '0')}-${String(entry.day).padStart(2, '0')} ${entry.time}`);
+    if (when === null) continue;
+    lastAnyChange = newer(lastAnyChange, when);
+    if (entry.action !== 'Updated') continue;
+    updates += 1;
+    if (lastUpdate === null || when > lastUpdate) {
+      lastUpdate = when;
+      lastUpdateLabel = entry.what;
+    }
+  }
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
+ * Packages every rpm-based system has from its first boot and that the distribution updates
+ * regularly. rpm cannot tell an upgrade from a new install, so the newest install time of
+ * *any* package would date a freshly installed tool as a patch (understating the age: the
+ * fail-open direction). These were installed with the OS, so a newer install time than that
+ * means they were upgraded: the newest of theirs is a lower bound of the last patch (the age
+ * may be overstated, never understated).
+ */
+export const RPM_BASE_PACKAGES: ReadonlySet<string> = new Set(['glibc', 'bash', 'coreutils', 'systemd', 'openssl-libs', 'openssl', 'ca-certificates', 'tzdata', 'rpm', 'kernel-core', 'kernel', 'sudo', 'openssh-server', 'curl', 'libcurl', 'zlib', 'glib2', 'systemd-libs', 'kernel-default']);
+
+/**
+ * `rpm -qa --qf '%{INSTALLTIME} %{NAME} %{VERSION}-%{RELEASE}.%{ARCH}\n'`: epoch seconds,
+ * the name, the version. Only RPM_BASE_PACKAGES count (see there).
  */
 export function parseRpmInstallTimes(text: string): UpdateHistory {
   let newest: Date | null = null;
+  let newestAny: Date | null = null;
   let label: string | undefined;
   let count = 0;
   for (const line of text.split('\n')) {
-    const match = /^(\d{9,11}) (\S+)/.exec(line.trim());
+    const match = /^(\d{9,11}) (\S+) (\S+)$/.exec(line.trim());
     if (!match) continue;
-    count += 1;
     const when = new Date(Number(match[1]) * 1000);
+    newestAny = newer(newestAny, when);
+    if (!RPM_BASE_PACKAGES.has(match[2] as string)) continue;
+    count += 1;
     if (newest === null || when > newest) {
       newest = when;
-      label = match[2] as string;
+      label = `${match[2]}-${match[3]}`;
     }
   }
-  return { lastUpdate: newest, lastAnyChange: newest, updates: count, ...(label ? { lastUpdateLabel: label } : {}) };
+  return { lastUpdate: newest, lastAnyChange: newestAny, updates: count, ...(label ? { lastUpdateLabel: label } : {}) };
 }

@@ -69,7 +69,11 @@ export function parseLocalDateTime(text: string): Date | null {
 
 /** ISO 8601 with a `+HHMM` offset (dnf, pacman) or `Z`. */
 export function parseOffsetDateTime(text: string): Date | null {
-  const normalised = text.trim().replace(/([+-])(\d{2})(\d{2})$/, '$1$2:$3');
+  // `+0200` and `+02` (RHEL 8's dnf.rpm.log writes `2022-03-28T14:31:28+00`) → `+02:00`.
+  const normalised = text
+    .trim()
+    .replace(/([+-])(\d{2})(\d{2})$/, '$1$2:$3')
+    .replace(/(T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?[+-]\d{2})$/, '$1:00');
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(normalised)) return null;
   const date = new Date(normalised);
   return Number.isNaN(date.getTime()) ? null : date;

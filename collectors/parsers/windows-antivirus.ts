@@ -18,9 +18,13 @@
  *   HRESULT 0x800106ba from the cmdlet means Defender's service is not running
  *   (scipag/HardeningKitty#52, a host with CrowdStrike): an observation, not a failure.
  * - `services`: known EDR/AV agent services found, with `[string]` status.
- * Decision (research §3.1): a WSC product on → true; else Defender normal + real-time →
- * true; else a known EDR service running → true (reason `edr_service`); else false only
- * when Security Center, Defender and the service probe all answered; otherwise null.
+ * Decision (research §3.1): a WSC product on, present and up to date → true; else Defender
+ * normal + real-time with signatures no older than the shared limit (antivirus-freshness.ts:
+ * `AntivirusSignatureAge` > 7 days, or a never-updated sentinel, is present but not
+ * protecting) → true; else a known EDR service running → true (reason `edr_service`); else
+ * false only when Security Center, Defender and the service probe all answered; otherwise
+ * null. A Security Center entry whose program no longer exists (`exeExists` false: left by
+ * an uninstaller) or whose signatures are flagged out of date never counts.
  */
 import type { Finding } from '../types.ts';
 import { known, unknown } from '../types.ts';
@@ -38,19 +42,36 @@ import {
   withReason,
   type ScriptError,
 } from './windows-powershell.ts';
-import { describeProduct, readSecurityProducts, type SecurityProduct } from './windows-security-center.ts';
+import { describeProduct, isProtecting, readSecurityProducts, type SecurityProduct } from './windows-security-center.ts';
+import { signatureAgeProblem } from './antivirus-freshness.ts';
 
 export const WSC_AV_METHOD = 'wsc:AntiVirusProduct';
 export const DEFENDER_METHOD = 'Get-MpComputerStatus';
 export const EDR_SERVICE_METHOD = 'Get-Service';
 
-/** Agent services whose running state counts as protection (the script asks for exactly these). */
+/**
+ * Agent services whose running state counts as protection (the script asks for exactly
+ * these). Protection engines only, never a vendor's management agent (ESET's EraAgentSvc,
+ * Trellix's masvc, the Elastic Agent service): those prove enrolment, not protection.
+ * Sources: netwrix/pingcastle Scanners/AntivirusScanner.cs and mondoohq/cnspec's EDR policy
+ * (cyserver, CiscoAMP, xagt, EPSecurityService, mfemms), Palo Alto's cytool page (cyserver),
+ * Huntress's EDR Agent Health API article (HuntressAgent/HuntressUpdater), admin scripts for
+ * ekrn ("ESET Service") and ElasticEndpoint.
+ */
 export const EDR_SERVICES: Readonly<Record<string, string>> = {
   Sense: 'Microsoft Defender for Endpoint',
   CSFalconService: 'CrowdStrike Falcon',
   SentinelAgent: 'SentinelOne',
   CbDefense: 'VMware Carbon Black Cloud',
   CylanceSvc: 'Cylance PROTECT',
+  cyserver: 'Palo Alto Cortex XDR',
+  ekrn: 'ESET Endpoint Security',
+  ElasticEndpoint: 'Elastic Defend',
+  CiscoAMP: 'Cisco Secure Endpoint',
+  mfemms: 'Trellix Endpoint Security (ENS)',
+  xagt: 'Trellix Endpoint Security (HX)',
+  HuntressAgent: 'Huntress',
+  EPSecurityService: 'Bitdefender GravityZone (BEST)',
 };
 
 export interface DefenderStatus {
@@ -128,15 +149,13 @@ export function decideAntivirus(probe: AntivirusProbe): Finding<boolean> {
   }
   if (probe.services !== null && probe.services.length > 0) facts.services = probe.services;
 
-  // 1. Security Center lists a product that is on.
-  const onProducts = (probe.wsc ?? []).filter((product) => product.state === 'on');
-  if (onProducts.length > 0) {
-    const outdated = onProducts.filter((product) => product.signaturesUpToDate === false);
-    return known(true, WSC_AV_METHOD, `Security Center reports antivirus on: ${onProducts.map(describeProduct).join('; ')}`, {
-      ...facts,
-      signatures_up_to_date: outdated.length === 0,
-    });
+  // 1. Security Center lists a product that is on, present and up to date.
+  const protecting = (probe.wsc ?? []).filter(isProtecting);
+  if (protecting.length > 0) {
+    return known(true, WSC_AV_METHOD, `Security Center reports antivirus on: ${protecting.map(describeProduct).join('; ')}`, facts);
   }
+  // Listed as on, but stale or left behind: present, not protecting (said in the evidence below).
+  const notProtecting = (probe.wsc ?? []).filter((product) => product.state === 'on');
 
   // 2. Defender itself is the active antivirus.
   const defender = describeDefender(probe);
@@ -164,7 +183,7 @@ export function decideAntivirus(probe: AntivirusProbe): Finding<boolean> {
     probe.wsc !== null
       ? probe.wsc.length === 0
         ? 'Security Center lists no antivirus'
-        : `Security Center lists ${probe.wsc.map(describeProduct).join('; ')}`
+        : `Security Center lists ${probe.wsc.map(describeProduct).join('; ')}${notProtecting.length > 0 ? ' (on, but not protecting: out-of-date signatures or a leftover entry)' : ''}`
       : wscAbsent
         ? `Security Center is absent (a Windows Server SKU: ${describeError(probe.wscError as ScriptError)})`
         : `Security Center failed: ${probe.wscError ? describeError(probe.wscError) : 'no answer'}`;
@@ -215,7 +234,10 @@ function describeDefender(probe: AntivirusProbe): { answered: boolean; active: b
   const explicitNormal =
     mode === 'EDR Block Mode' && probe.passivePolicy.some((value) => value === 0) && !probe.passivePolicy.some((value) => value === 1);
   const normal = mode === 'Normal' || explicitNormal;
-  const summary = `AMRunningMode "${mode}"${explicitNormal ? ' with ForceDefenderPassiveMode 0' : ''}, ${realTimeText}`;
+  const stale = signatureAgeProblem(status.signatureAgeDays);
+  const summary = `AMRunningMode "${mode}"${explicitNormal ? ' with ForceDefenderPassiveMode 0' : ''}, ${realTimeText}${stale ? `, but its ${stale}${status.signatureUpdated ? ` (last updated ${status.signatureUpdated})` : ''}` : ''}`;
+  // Running with stale signatures is present, not protecting (the shared staleness rule).
+  if (normal && realTime === true && stale) return { answered: true, active: false, summary };
   if (normal && realTime === true) return { answered: true, active: true, summary };
   // Passive, EDR-block or stopped: Defender is not the antivirus, whatever its toggles say.
   return { answered: status.amRunningMode !== null && (!normal || realTime !== null), active: false, summary };

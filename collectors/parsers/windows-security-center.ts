@@ -9,7 +9,9 @@
  * 397568 = 0x61100 is Defender on and up to date (ciwen3/PNPT `Windows/AV-Check.md`);
  * 393472 = 0x60100 is Defender off; 266240 = 0x41000 is a third-party product on
  * (jcl45/CT_Dev `Scripts/AV_State.ps1`). An unknown state nibble is reported as such and
- * never counts as on.
+ * never counts as on. A product counts as protection only when it is on, its signatures are
+ * not flagged out of date (the shared staleness rule, antivirus-freshness.ts) and its
+ * program still exists (uninstallers often leave the WMI entry behind).
  */
 import { asArray, asInt, asRecord, asString } from './windows-powershell.ts';
 
@@ -21,9 +23,20 @@ export interface SecurityProduct {
   readonly state: ProductRunState;
   readonly signaturesUpToDate: boolean | null;
   readonly microsoft: boolean;
+  /**
+   * Whether the product's signed executable (`pathToSignedProductExe`) exists: false for an
+   * entry an uninstalled product left behind (it keeps its last productState, often "on").
+   * null when the probe could not tell (a `windowsdefender://` URI, an older probe).
+   */
+  readonly installed: boolean | null;
 }
 
-export function decodeProductState(productState: number): Omit<SecurityProduct, 'name' | 'productState'> {
+/** Whether a Security Center product counts as protection: on, present, and with current signatures. */
+export function isProtecting(product: SecurityProduct): boolean {
+  return product.state === 'on' && product.installed !== false && product.signaturesUpToDate !== false;
+}
+
+export function decodeProductState(productState: number): Omit<SecurityProduct, 'name' | 'productState' | 'installed'> {
   const runBits = productState & 0xf000;
   const state: ProductRunState =
     runBits === 0x1000 ? 'on' : runBits === 0x0000 ? 'off' : runBits === 0x2000 ? 'snoozed' : runBits === 0x3000 ? 'expired' : 'unknown';
@@ -47,12 +60,14 @@ export function readSecurityProducts(value: unknown): { products: SecurityProduc
       continue;
     }
     const name = asString(record.name)?.trim() || '(unnamed product)';
-    products.push({ name, productState, ...decodeProductState(productState) });
+    const installed = typeof record.exeExists === 'boolean' ? record.exeExists : null;
+    products.push({ name, productState, installed, ...decodeProductState(productState) });
   }
   return { products, unreadable };
 }
 
 export function describeProduct(product: SecurityProduct): string {
   const signatures = product.signaturesUpToDate === false ? ', signatures out of date' : '';
-  return `${product.name} ${product.state} (productState ${product.productState} = 0x${product.productState.toString(16)}${signatures})`;
+  const leftover = product.installed === false ? ', its program is gone: an entry left by an uninstalled product' : '';
+  return `${product.name} ${product.state} (productState ${product.productState} = 0x${product.productState.toString(16)}${signatures}${leftover})`;
 }

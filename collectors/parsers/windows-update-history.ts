@@ -9,7 +9,9 @@
  * - Defender definition and platform packages are not patches of the OS and arrive daily
  *   (amidaware/tacticalrmm#586; akunzai/windows-secure-auditor#85), so they are dropped:
  *   KB2267602 (Defender security intelligence), KB2461484 (System Center Endpoint
- *   Protection definitions), KB4052623 (Defender platform). They are matched by KB number,
+ *   Protection definitions), KB4052623 (Defender platform), KB915597 (Windows 7/8.1
+ *   Defender definitions); so is the monthly Malicious Software Removal Tool, KB890830,
+ *   which removes malware and patches nothing. They are matched by KB number,
  *   never by title: titles are localized ("Kumulatives Update", Yogibaer75/Check_MK-Things#30)
  *   and were renamed from "Definition Update" to "Security Intelligence Update"
  *   (AndersRodland/ConfigMgrClientHealth PR #54). Entries without a KB (a feature update
@@ -41,8 +43,13 @@ import {
 export const WUA_METHOD = 'wua:QueryHistory';
 export const HOTFIX_METHOD = 'Get-HotFix';
 
-/** Defender definition / platform packages: installed daily, not OS patches. */
-export const EXCLUDED_KBS: readonly string[] = ['KB2267602', 'KB2461484', 'KB4052623'];
+/**
+ * Not OS patches: Defender definition / platform packages (daily) and the monthly Malicious
+ * Software Removal Tool, which scans and exits and patches nothing (KB890830, "Windows
+ * Malicious Software Removal Tool x64 - v5.x"). KB915597 is Defender's definition package
+ * on Windows 7/8.1.
+ */
+export const EXCLUDED_KBS: readonly string[] = ['KB2267602', 'KB2461484', 'KB4052623', 'KB890830', 'KB915597'];
 
 const DAY_MS = 86_400_000;
 

@@ -26,7 +26,14 @@ $result = [ordered]@{
   passiveModePolicy = $null; services = $null; servicesError = $null
 }
 try {
-  $result.wsc = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct | ForEach-Object { [ordered]@{ name = [string]$_.displayName; productState = [int64]$_.productState } })
+  $result.wsc = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct | ForEach-Object {
+    # An uninstalled product's entry outlives its program: say whether the program is there
+    # (a file path only; Defender's is a windowsdefender:// URI).
+    $exe = [Environment]::ExpandEnvironmentVariables([string]$_.pathToSignedProductExe)
+    $exists = $null
+    if ($exe -match '^[A-Za-z]:\\') { $exists = [bool](Test-Path -LiteralPath $exe -PathType Leaf) }
+    [ordered]@{ name = [string]$_.displayName; productState = [int64]$_.productState; exe = $exe; exeExists = $exists }
+  })
 } catch { $result.wscError = ConvertTo-ZtnaError $_ }
 if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
   try {
@@ -39,7 +46,7 @@ if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
       amServiceEnabled = [bool]$status.AMServiceEnabled
       antivirusEnabled = [bool]$status.AntivirusEnabled
       realTimeProtectionEnabled = [bool]$status.RealTimeProtectionEnabled
-      signatureAge = [int]$status.AntivirusSignatureAge
+      signatureAge = [int64]$status.AntivirusSignatureAge
       signatureUpdated = $signatureUpdated
     }
   } catch { $result.defenderError = ConvertTo-ZtnaError $_ }

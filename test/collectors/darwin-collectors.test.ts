@@ -137,11 +137,11 @@ describe('darwin disk_encrypted', () => {
       facts: { fallback: { method: 'diskutil', reason: 'unparsed_output' } },
     },
     {
-      name: 'fdesetup non-zero exit, diskutil has no Data volume',
+      name: 'fdesetup non-zero exit, diskutil has no APFS volume at all',
       host: {
         commands: {
           [FDESETUP]: { exitCode: 1, stderr: 'Error: Unable to determine FileVault status.' },
-          [DISKUTIL]: out('darwin/diskutil/apfs-list-no-data-role.reconstructed.plist'),
+          [DISKUTIL]: { stdout: '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>Containers</key><array/></dict></plist>' },
         },
       },
       value: null,

@@ -14,14 +14,14 @@ import {
   parseInstallHistory,
   type InstallEntry,
 } from '../../collectors/parsers/darwin-install-history.ts';
-import { parseMdatpHealth } from '../../collectors/parsers/darwin-mdatp.ts';
+import { parseMdatpHealth } from '../../collectors/parsers/mdatp-health.ts';
 import { parseSwVers, parseSystemVersionPlist } from '../../collectors/parsers/darwin-os-version.ts';
 import { decodePlist } from '../../collectors/parsers/darwin-plist.ts';
 import { parseSocketfilterfwGlobalState } from '../../collectors/parsers/darwin-socketfilterfw.ts';
 import { parseSpFirewallJson } from '../../collectors/parsers/darwin-system-profiler.ts';
 import { parseSystemExtensionsList } from '../../collectors/parsers/darwin-systemextensionsctl.ts';
 import { parseXProtectInfoPlist } from '../../collectors/parsers/darwin-xprotect.ts';
-import { fixture } from '../fakes/probe-context.ts';
+import { capture, fixture } from '../fakes/probe-context.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 
@@ -134,11 +134,18 @@ describe('parseApfsList', () => {
       facts: { data_volumes: [{ device: 'disk3s5', filevault: false, hardware_encryption: true }] },
     },
     {
-      name: 'no Data role (macOS 10.14 layout)',
-      input: fixture('darwin/diskutil/apfs-list-no-data-role.reconstructed.plist'),
+      // Was unknown (no_data_volume): 10.13/10.14 have no roles; the role-less volume is the boot volume.
+      name: 'no roles and no FileVault key (macOS 10.13, a real capture): Encryption false decides',
+      input: capture('darwin/diskutil-apfs-list-plist-10.13-unencrypted-no-filevault-key-cauliflowervest.plist').body,
+      value: false,
+      detail: 'no volume roles',
+    },
+    {
+      name: 'no roles, Encryption on, no FileVault key: hardware encryption cannot be told from FileVault',
+      input: capture('darwin/diskutil-apfs-list-plist-10.13-unencrypted-no-filevault-key-cauliflowervest.plist').body.replace('<key>Encryption</key>\n                                        <false/>', '<key>Encryption</key>\n                                        <true/>'),
       value: null,
-      reason: 'no_data_volume',
-      detail: 'Data role',
+      reason: 'ambiguous',
+      detail: 'hardware encryption',
     },
     {
       name: 'truncated',
@@ -388,6 +395,7 @@ describe('parseMdatpHealth', () => {
         passive_mode: false,
         app_version: '101.98.30',
         definitions_status: 'upToDate',
+        definitions_age_days: 0,
         active: true,
       },
     });

@@ -22,14 +22,14 @@ import type { DarwinAntivirusProbes } from '../../collectors/parsers/darwin-anti
 import { parseApfsList } from '../../collectors/parsers/darwin-diskutil.ts';
 import { parseFdesetupStatus } from '../../collectors/parsers/darwin-fdesetup.ts';
 import { decideDarwinPatchAge, isOsUpdate, parseInstallHistory } from '../../collectors/parsers/darwin-install-history.ts';
-import { parseMdatpHealth as parseDarwinMdatp } from '../../collectors/parsers/darwin-mdatp.ts';
+import { parseMdatpHealth as parseDarwinMdatp } from '../../collectors/parsers/mdatp-health.ts';
 import { parseSwVers, parseSystemVersionPlist } from '../../collectors/parsers/darwin-os-version.ts';
 import { decodePlist } from '../../collectors/parsers/darwin-plist.ts';
 import { parseSocketfilterfwGlobalState } from '../../collectors/parsers/darwin-socketfilterfw.ts';
 import { parseSpFirewallJson } from '../../collectors/parsers/darwin-system-profiler.ts';
 import { parseSystemExtensionsList } from '../../collectors/parsers/darwin-systemextensionsctl.ts';
 import { parseXProtectInfoPlist } from '../../collectors/parsers/darwin-xprotect.ts';
-import { LINUX_AV_PRODUCTS, commName, parseFalconRfmState, parseMdatpHealth as parseLinuxMdatp, runningProcesses } from '../../collectors/parsers/linux-antivirus.ts';
+import { LINUX_AV_PRODUCTS, commName, parseFalconRfmState, mdatpFinding, runningProcesses } from '../../collectors/parsers/linux-antivirus.ts';
 import { classifyDmUuid, describeStack, isEncryptedStack, parseLsblkInverse, parseUevent } from '../../collectors/parsers/linux-block-devices.ts';
 import type { BlockNode } from '../../collectors/parsers/linux-block-devices.ts';
 import { isPermissiveZone, parseFirewalldState } from '../../collectors/parsers/linux-firewalld.ts';
@@ -429,7 +429,7 @@ const TARGETS: Target[] = [
   },
 
   // --- Linux
-  { name: 'parseMdatpHealth (Linux)', samples: fixtures('linux/mdatp'), run: (input) => expectFinding(parseLinuxMdatp(text(input)), 'boolean') },
+  { name: 'mdatpFinding (Linux)', samples: fixtures('darwin/mdatp'), run: (input) => expectFinding(mdatpFinding(text(input)), 'boolean') },
   {
     name: 'parseFalconRfmState, commName, runningProcesses',
     samples: fixtures('linux/falconctl'),
@@ -661,7 +661,7 @@ describe('fixed parser bugs stay fixed', () => {
   // Was: health_issues.join() printed JSON objects as [object Object], and threw on one whose
   // toString is not a function.
   it('Linux mdatp: health issues that are not strings are not quoted and do not throw', () => {
-    const finding = parseLinuxMdatp(JSON.stringify({ healthy: false, real_time_protection_enabled: true, passive_mode_enabled: false, health_issues: [{ toString: 1 }, { a: 1 }, 'no active event provider', 7] }));
+    const finding = mdatpFinding(JSON.stringify({ healthy: false, realTimeProtectionEnabled: { value: true }, passiveModeEnabled: { value: false }, healthIssues: [{ toString: 1 }, { a: 1 }, 'no active event provider', 7] }));
     expectFinding(finding, 'boolean');
     expect(finding.detail).toBe('Microsoft Defender reports unhealthy: no active event provider');
   });

@@ -12,7 +12,10 @@ import { linuxOsVersion } from '../../collectors/linux/os-version.ts';
 import { linuxPatchAge } from '../../collectors/linux/patch-age.ts';
 import type { Collector, SignalKey } from '../../collectors/types.ts';
 import type { FakeFile, FakeHost } from '../fakes/probe-context.ts';
-import { fakeContext, fixture } from '../fakes/probe-context.ts';
+import { capture, fakeContext, fixture } from '../fakes/probe-context.ts';
+
+/** The real Linux `mdatp health --output json` capture with some fields changed (states no capture shows). */
+const mdatpVariant = (changes: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(capture('linux/mdatp-health-101.23062-passive-glpi.json').body), ...changes });
 
 const snapshot = (name: string): Record<string, FakeFile> => JSON.parse(fixture(`linux/sysfs/${name}`)) as Record<string, FakeFile>;
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -267,24 +270,22 @@ describe('linux antivirus', () => {
       value: false,
       detail: /30 days old/,
     },
-    {
-      name: 'Defender for Endpoint healthy → true',
-      host: { files: { '/opt/microsoft/mdatp': { dir: ['sbin'] }, ...proc(['wdavdaemon']) }, commands: { 'mdatp-linux': { stdout: fixture('linux/mdatp/health-healthy.reconstructed.json') } } },
-      value: true,
-      detail: /real-time protection on/,
-    },
-    {
-      name: 'Defender for Endpoint in passive mode → false',
-      host: { files: { '/opt/microsoft/mdatp': { dir: ['sbin'] }, ...proc(['wdavdaemon']) }, commands: { 'mdatp-linux': { stdout: fixture('linux/mdatp/health-passive.reconstructed.json') } } },
-      value: false,
-      detail: /passive mode/,
-    },
-    {
-      name: 'Defender for Endpoint unhealthy → false with its issue',
-      host: { files: { '/opt/microsoft/mdatp': { dir: ['sbin'] }, ...proc(['wdavdaemon']) }, commands: { 'mdatp-linux': { stdout: fixture('linux/mdatp/health-unhealthy.reconstructed.json') } } },
-      value: false,
-      detail: /no active event provider/,
-    },
+    // `mdatp health --output json` is the same camelCase {value} document on Linux as on
+    // macOS (the real captures); the snake_case reconstructions it replaces parsed to unknown.
+    ...(
+      [
+        ['the real Linux capture: passive mode, real-time off → false', capture('linux/mdatp-health-101.23062-passive-glpi.json').body, false, /passive mode/],
+        ['the real (macOS-recorded, same format) healthy capture → true', fixture('darwin/mdatp/health-healthy-101.98.30.json'), true, /real-time protection on \(definitions upToDate\)/],
+        ['unhealthy, with its issue (the Linux capture, healthy false) → false', mdatpVariant({ healthy: false, passiveModeEnabled: { value: false }, realTimeProtectionEnabled: { value: true }, healthIssues: ['no active event provider'] }), false, /unhealthy: no active event provider/],
+        ['definitions out of date (the Linux capture, definitionsStatus outdated) → false', mdatpVariant({ passiveModeEnabled: { value: false }, realTimeProtectionEnabled: { value: true }, definitionsStatus: { $type: 'outdated' } }), false, /definitions are "outdated"/],
+        ['definitions 30 days old → false', mdatpVariant({ passiveModeEnabled: { value: false }, realTimeProtectionEnabled: { value: true }, definitionsUpdatedMinutesAgo: 30 * 1440 }), false, /updated 30 days ago/],
+      ] as const
+    ).map(([what, stdout, value, detail]): Case => ({
+      name: `Defender for Endpoint: ${what}`,
+      host: { files: { '/opt/microsoft/mdatp': { dir: ['sbin'] }, ...proc(['wdavdaemon']) }, commands: { 'mdatp-linux': { stdout } } },
+      value,
+      detail,
+    })),
     {
       name: 'Defender: mdatp health times out while the daemon runs → unknown',
       host: { files: { '/opt/microsoft/mdatp': { dir: ['sbin'] }, ...proc(['wdavdaemon']) }, commands: { 'mdatp-linux': { failure: 'timeout' } } },

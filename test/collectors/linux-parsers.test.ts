@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyDmUuid, parseLsblkInverse, parseUevent } from '../../collectors/parsers/linux-block-devices.ts';
 import { isPermissiveZone, parseFirewalldState } from '../../collectors/parsers/linux-firewalld.ts';
 import { parseIptablesRules } from '../../collectors/parsers/linux-iptables.ts';
-import { parseFalconRfmState, parseMdatpHealth } from '../../collectors/parsers/linux-antivirus.ts';
+import { mdatpFinding, parseFalconRfmState } from '../../collectors/parsers/linux-antivirus.ts';
 import { parseMountinfo, persistentDataMounts } from '../../collectors/parsers/linux-mountinfo.ts';
 import { parseNftRuleset } from '../../collectors/parsers/linux-nft.ts';
 import { osReleaseFinding, parseOsRelease } from '../../collectors/parsers/linux-os-release.ts';
@@ -33,7 +33,7 @@ describe('Linux parsers never throw', () => {
     parseNftRuleset,
     parseIptablesRules: (t: string) => parseIptablesRules(t),
     parseUfwStatus,
-    parseMdatpHealth,
+    parseMdatpHealth: mdatpFinding,
     parseZfsEncryption,
     osReleaseFinding: (t: string) => osReleaseFinding(t, null),
     firewalldState: (t: string) => parseFirewalldState(0, t, ''),

@@ -13,6 +13,8 @@ import { OS_VERSION_SCRIPT, windowsOsVersionCollector } from '../../collectors/w
 import { PATCH_AGE_SCRIPT, windowsPatchAgeCollector } from '../../collectors/windows/patch-age.ts';
 import { POWERSHELL_PREFIX, powershellArgs, wrapPowerShellScript } from '../../collectors/windows/powershell.ts';
 import type { Collector, SignalKey } from '../../collectors/types.ts';
+import { EDR_SERVICES } from '../../collectors/parsers/windows-antivirus.ts';
+import { EXCLUDED_KBS } from '../../collectors/parsers/windows-update-history.ts';
 import type { FakeCommand } from '../fakes/probe-context.ts';
 import { fakeContext, fixture } from '../fakes/probe-context.ts';
 
@@ -89,8 +91,10 @@ describe('the PowerShell invocation', () => {
   it('scripts call the BitLocker methods, not the cached property, and carry the KB exclusions', () => {
     expect(BITLOCKER_SCRIPT).toMatch(/-MethodName GetProtectionStatus/);
     expect(BITLOCKER_SCRIPT).not.toMatch(/\$volume\.ProtectionStatus/);
-    expect(PATCH_AGE_SCRIPT).toContain("$excluded = @('KB2267602','KB2461484','KB4052623')");
-    expect(ANTIVIRUS_SCRIPT).toContain("Get-Service -Name @('Sense','CSFalconService','SentinelAgent','CbDefense','CylanceSvc')");
+    expect(PATCH_AGE_SCRIPT).toContain(`$excluded = @(${EXCLUDED_KBS.map((kb) => `'${kb}'`).join(',')})`);
+    expect(EXCLUDED_KBS).toContain('KB890830'); // the monthly MSRT is not an OS patch
+    expect(ANTIVIRUS_SCRIPT).toContain(`Get-Service -Name @(${Object.keys(EDR_SERVICES).map((name) => `'${name}'`).join(',')})`);
+    expect(ANTIVIRUS_SCRIPT).toContain('exeExists = $exists');
   });
   it('the registry lists one collector per signal', () => {
     expect(Object.entries(windowsCollectors).map(([signal, collector]) => [signal, collector.signal])).toEqual([

@@ -200,6 +200,36 @@ describe('antivirus (Security Center / Defender / EDR services)', () => {
     const text = JSON.stringify({ wsc: [], defender: { installed: false }, services: null, servicesError: { error: 'boom', hresult: -1 } });
     expect(parseAntivirusOutput(text)).toMatchObject({ value: null, reason: 'command_failed' });
   });
+  // One staleness rule for every engine that exposes its signature age (antivirus-freshness.ts).
+  // Each of these was true before: presence was read as protection.
+  describe('present but not protecting', () => {
+    const defenderNormal = (signatureAge: number) => JSON.stringify({ wsc: [], defender: { installed: true, amRunningMode: 'Normal', antivirusEnabled: true, realTimeProtectionEnabled: true, signatureAge, signatureUpdated: null }, passiveModePolicy: {}, services: [] });
+    it.each([
+      [3, true, /real-time protection on$/],
+      [7, true, /real-time protection on$/],
+      [8, false, /signatures are 8 days old \(more than 7\)/],
+      [610, false, /signatures are 610 days old/],
+      [65535, false, /signatures were never updated \(age reported as 65535\)/],
+      [4294967295, false, /never updated/],
+    ])('Defender in Normal mode with signatures %i days old → %s', (age, value, detail) => {
+      const finding = parseAntivirusOutput(defenderNormal(age));
+      expect(finding.value).toBe(value);
+      expect(finding.detail).toMatch(detail);
+    });
+    it('a Security Center product flagged "signatures out of date" is not protection', () => {
+      const finding = parseAntivirusOutput(JSON.stringify({ wsc: [{ name: 'Old AV', productState: 0x41010 }], defender: { installed: true, amRunningMode: 'Passive Mode', realTimeProtectionEnabled: false }, passiveModePolicy: {}, services: [] }));
+      expect(finding).toMatchObject({ value: false });
+      expect(finding.detail).toMatch(/Old AV on \(productState 266256 = 0x41010, signatures out of date\).*not protecting/);
+    });
+    it('a Security Center entry left by an uninstalled product (its program is gone) is not protection', () => {
+      const finding = parseAntivirusOutput(JSON.stringify({ wsc: [{ name: 'Removed AV', productState: 266240, exe: 'C:\\Program Files\\Removed\\av.exe', exeExists: false }], defender: { installed: true, amRunningMode: 'Passive Mode', realTimeProtectionEnabled: false }, passiveModePolicy: {}, services: [] }));
+      expect(finding).toMatchObject({ value: false });
+      expect(finding.detail).toMatch(/its program is gone: an entry left by an uninstalled product/);
+      const present = parseAntivirusOutput(JSON.stringify({ wsc: [{ name: 'Real AV', productState: 266240, exe: 'C:\\Program Files\\Real\\av.exe', exeExists: true }], defender: null, services: null }));
+      expect(present).toMatchObject({ value: true });
+    });
+  });
+
   it('a lone WSC product printed as an object (PS 5.1) still counts', () => {
     const text = JSON.stringify({ wsc: { name: 'Windows Defender', productState: 397568 }, defender: null, services: null });
     expect(parseAntivirusOutput(text)).toMatchObject({ value: true });

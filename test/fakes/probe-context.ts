@@ -46,6 +46,35 @@ export function fixture(relativePath: string): string {
   return readFileSync(`${FIXTURES}${relativePath}`, 'utf8');
 }
 
+/**
+ * A real capture (test/fixtures/captures, copied verbatim from ../shared/captures and the
+ * sources in its SOURCES.md): `# SOURCE:` and `# EXPECTED:` header lines, then the tool's
+ * output after a `#---` line. Returns the output exactly as the tool printed it.
+ */
+export function capture(relativePath: string): { readonly body: string; readonly source: string; readonly expected: string } {
+  const text = fixture(`captures/${relativePath}`);
+  const marker = text.indexOf('\n#---\n');
+  if (marker < 0) throw new Error(`${relativePath}: no "#---" line between the header and the output`);
+  const header = text.slice(0, marker).split('\n');
+  /** A header field and its continuation lines (`#` followed by two or more spaces). */
+  const field = (name: string) => {
+    const parts: string[] = [];
+    let inField = false;
+    for (const line of header) {
+      if (line.startsWith(`# ${name}:`)) {
+        inField = true;
+        parts.push(line.slice(name.length + 3).trim());
+      } else if (inField && /^#\s{2,}/.test(line)) {
+        parts.push(line.slice(1).trim());
+      } else {
+        inField = false;
+      }
+    }
+    return parts.join(' ');
+  };
+  return { body: text.slice(marker + 5), source: field('SOURCE'), expected: field('EXPECTED') };
+}
+
 export function fixtureBytes(relativePath: string): Buffer {
   return readFileSync(`${FIXTURES}${relativePath}`);
 }

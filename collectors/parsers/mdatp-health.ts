@@ -1,19 +1,24 @@
 /**
- * `mdatp health --output json` (Microsoft Defender for Endpoint on macOS) → whether Defender
- * is actively protecting.
+ * `mdatp health --output json` (Microsoft Defender for Endpoint on macOS and Linux: one
+ * format, camelCase keys with `{value}` objects) → whether Defender is actively protecting.
  *
- * Shape (glpi-project/glpi-agent `resources/macos/antivirus/defender-101.98.30.json`):
+ * Shape (glpi-project/glpi-agent `resources/macos/antivirus/defender-101.98.30.json` and
+ * `resources/linux/antivirus/defender-101.23062.0010.json`):
  *   { "$type": "getHealthAllResult", "appVersion": "101.98.30", "healthy": true, "licensed": true,
  *     "healthIssues": [], "definitionsStatus": { "$type": "upToDate" },
  *     "realTimeProtectionEnabled": { "displayValue": true, "isManaged": false, "value": true },
  *     "passiveModeEnabled": { ..., "value": false }, ... }
  * Settings are `{ value }` objects; a bare boolean is accepted too.
  *
- * Invariant: Defender counts as active only when it is healthy, real-time protection is on
- * and it is not in passive mode (passive mode reports healthy toggles while another AV does
- * the blocking; mondoohq/mql PR #10381 for the Windows twin of this trap).
+ * Invariant: Defender counts as active only when it is healthy, real-time protection is on,
+ * it is not in passive mode (passive mode reports healthy toggles while another AV does
+ * the blocking; mondoohq/mql PR #10381 for the Windows twin of this trap) and its
+ * definitions are current (antivirus-freshness.ts: `definitionsStatus` other than
+ * `upToDate`, or `definitionsUpdatedMinutesAgo` beyond the shared limit, is stale).
+ * (The plain-text `mdatp health` prints snake_case names; the JSON never does.)
  */
 import { firstLine, unknown } from '../types.ts';
+import { MAX_SIGNATURE_AGE_DAYS } from './antivirus-freshness.ts';
 import type { Parsed } from './darwin-plist.ts';
 import { clip } from './darwin-plist.ts';
 
@@ -23,8 +28,11 @@ export interface MdatpHealth {
   readonly passive_mode: boolean | null;
   readonly app_version?: string;
   readonly definitions_status?: string;
+  readonly definitions_age_days?: number;
+  /** Why the definitions are not current, when they are not. */
+  readonly definitions_problem?: string;
   readonly health_issues?: readonly string[];
-  /** Healthy, real-time protection on, not passive. */
+  /** Healthy, real-time protection on, not passive, definitions current. */
   readonly active: boolean;
 }
 
@@ -56,6 +64,14 @@ export function parseMdatpHealth(stdout: string): Parsed<MdatpHealth> {
   const passive = setting(root.passiveModeEnabled) ?? null;
   const definitions = isObject(root.definitionsStatus) ? root.definitionsStatus.$type : undefined;
   const issues = Array.isArray(root.healthIssues) ? root.healthIssues.filter((issue) => typeof issue === 'string') : undefined;
+  const minutesAgo = typeof root.definitionsUpdatedMinutesAgo === 'number' && Number.isFinite(root.definitionsUpdatedMinutesAgo) ? root.definitionsUpdatedMinutesAgo : undefined;
+  const ageDays = minutesAgo === undefined ? undefined : Math.floor(minutesAgo / 1440);
+  const definitionsProblem =
+    typeof definitions === 'string' && definitions !== 'upToDate'
+      ? `definitions are "${definitions}", not up to date`
+      : ageDays !== undefined && ageDays > MAX_SIGNATURE_AGE_DAYS
+        ? `definitions were updated ${ageDays} days ago (more than ${MAX_SIGNATURE_AGE_DAYS})`
+        : undefined;
   return {
     ok: true,
     value: {
@@ -64,8 +80,10 @@ export function parseMdatpHealth(stdout: string): Parsed<MdatpHealth> {
       passive_mode: passive,
       ...(typeof root.appVersion === 'string' ? { app_version: root.appVersion } : {}),
       ...(typeof definitions === 'string' ? { definitions_status: definitions } : {}),
+      ...(ageDays !== undefined ? { definitions_age_days: ageDays } : {}),
+      ...(definitionsProblem ? { definitions_problem: definitionsProblem } : {}),
       ...(issues && issues.length > 0 ? { health_issues: issues } : {}),
-      active: healthy === true && realTime && passive !== true,
+      active: healthy === true && realTime && passive !== true && definitionsProblem === undefined,
     },
   };
 }
