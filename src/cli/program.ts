@@ -80,19 +80,21 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
     .description('collect every signal now and show the device\'s posture and compliance')
     .option('--local', 'evaluate on this device without contacting a server')
     .option('--policy <file>', 'evaluate against this policy file instead of the built-in default (all three signals, patches ≤ 30 days)')
+    .option('--replay <bundle>', 'evaluate a `ztna bugreport` bundle (another machine\'s observations) instead of this machine; implies --local')
     .option('--json', 'print {report, compliant, violations, source} as JSON on stdout')
     .addHelpText(
       'after',
-      '\nExit status: 0 compliant, 1 non-compliant, 2 error.\n\nExamples:\n  ztna posture status\n  ztna posture status --local --json | jq .violations\n  ztna posture status --policy ./policy.json',
+      '\nExit status: 0 compliant, 1 non-compliant, 2 error.\n\nExamples:\n  ztna posture status\n  ztna posture status --local --json | jq .violations\n  ztna posture status --policy ./policy.json\n  ztna posture status --local --replay ./ztna-bugreport-2026-12-02T10-00-00-000Z',
     )
     .exitOverride()
-    .action(async (options: { local?: boolean; policy?: string; json?: boolean }) => {
+    .action(async (options: { local?: boolean; policy?: string; replay?: string; json?: boolean }) => {
       const { postureStatus } = await import('./commands/posture.ts');
-      const indicator = progress(io, !options.json);
+      const indicator = progress(io, !options.json && !options.replay);
       let result: PostureResult;
       try {
         result = await postureStatus({
-          local: options.local === true,
+          local: options.local === true || options.replay !== undefined,
+          ...(options.replay ? { replayPath: options.replay } : {}),
           ...(options.policy ? { policyPath: options.policy } : {}),
           ...(indicator.onSignal ? { onSignal: indicator.onSignal } : {}),
         });
@@ -127,6 +129,26 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         indicator.done();
       }
       outcome.exitCode = await emitPosture(result, options.json === true, io);
+    });
+
+  program
+    .command('bugreport')
+    .description('write a support bundle: every command, output and file the posture collectors used (keys and tokens redacted)')
+    .option('--output <dir>', 'the new directory to write (default: ./ztna-bugreport-<time>)')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', '\nSend the directory to the people who support you; they can evaluate it on any machine with\n  ztna posture status --local --replay <dir>\nIt describes this machine\'s security set-up, so it is written readable by you only.')
+    .exitOverride()
+    .action(async (options: { output?: string; json?: boolean }) => {
+      const { bugreport } = await import('./commands/bugreport.ts');
+      const indicator = progress(io, !options.json);
+      let result: Awaited<ReturnType<typeof bugreport>>;
+      try {
+        result = await bugreport({ ...(options.output ? { output: options.output } : {}), ...(indicator.onSignal ? { onSignal: indicator.onSignal } : {}) });
+      } finally {
+        indicator.done();
+      }
+      if (options.json) io.stdout(`${terminalJson(result, 2)}\n`);
+      else io.stdout(`wrote ${result.directory}: ${result.commands} command(s) and ${result.files_read} file read(s) the collectors made, and the report they gave\nreplay it anywhere: ztna posture status --local --replay ${JSON.stringify(result.directory)}\n`);
     });
 
   program

@@ -52,16 +52,11 @@ export const unauthorized = (message = 'missing or invalid credentials') => new 
 export const forbidden = (message = 'that belongs to another organisation') => new ApiError('forbidden', message);
 export const notFound = (message: string) => new ApiError('not_found', message);
 
-/**
- * Messages may quote what the client sent (an unknown table, a filter value, a path); a
- * key or token pasted into the wrong place must not come back in an error (proxies and
- * clients log error bodies). Keys keep their public id, tokens are dropped.
- */
-export function redactSecrets(message: string): string {
-  return message
-    .replace(/\b(ztna_[a-z]+_[0-9a-f]{16})_[A-Za-z0-9_-]+/g, '$1_…')
-    .replace(/\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, '<token>');
-}
+// Messages may quote what the client sent (an unknown table, a filter value, a path): a key
+// or token pasted into the wrong place must not come back in an error (src/shared/secrets.ts).
+export { redactSecrets } from '../shared/secrets.ts';
+
+import { redactSecrets } from '../shared/secrets.ts';
 
 export function errorBody(error: ApiError): { success: false; error: { code: ApiErrorCode; message: string } } {
   return { success: false, error: { code: error.code, message: redactSecrets(error.message) } };

@@ -43,11 +43,18 @@ export interface PostureStatusOptions extends LocalCollectOptions {
   readonly policyPath?: string;
   /** Evaluate locally even when enrolled. */
   readonly local?: boolean;
+  /** Evaluate a `ztna bugreport` bundle instead of this machine (always local). */
+  readonly replayPath?: string;
 }
 
 export async function postureStatus(options: PostureStatusOptions): Promise<PostureResult> {
   // Load the policy first: a bad policy file should fail fast, before collecting anything.
   const policies = options.policyPath ? await loadPolicies(options.policyPath) : [DEFAULT_POLICY];
+  if (options.replayPath) {
+    const [{ loadBundle }, { replayReport }] = await Promise.all([import('./bugreport.ts'), import('../../agent/local-posture.ts')]);
+    const report = await replayReport(await loadBundle(options.replayPath), options.onSignal ? { onSignal: options.onSignal } : {});
+    return { report, ...evaluatePosture(report, policies), source: 'local', policy: options.policyPath ?? 'built-in default' };
+  }
   if (!options.local && !options.policyPath) {
     // Enrolled: the server's verdict is the one that counts (this also forces a report).
     const { readEnrollment } = await import('../../agent/enrollment.ts');
