@@ -1,14 +1,14 @@
 /**
- * Linux patch age from the package manager's own history, newest log first:
- * apt (history.log, rotated .N and .N.gz), dnf (dnf.rpm.log), yum (yum.log, RHEL/CentOS 7,
- * Amazon Linux 2), pacman, zypper; then dpkg.log; then, for rpm systems without such a log
- * (Fedora 41+'s dnf5 writes none of these), the rpm database's install times of the base
+ * Linux patch age from the package managers' own histories: apt (history.log, rotated .N and
+ * .N.gz), dnf (dnf.rpm.log), dnf5 (dnf5.log, Fedora 41+), yum (yum.log, RHEL/CentOS 7, Amazon
+ * Linux 2), pacman, zypper and dpkg.log; the newest upgrade in any of them counts. For rpm
+ * systems without a readable log, the rpm database's install times of the base
  * packages every system has (linux-package-logs.ts RPM_BASE_PACKAGES): a lower bound of
  * the last patch, never a freshly installed tool read as a patch.
  * Logs are world-readable on stock systems; no process is spawned except rpm.
  */
 import { gunzipSync } from 'node:zlib';
-import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseYumLog, parseZyppHistory } from '../parsers/linux-package-logs.ts';
+import { parseAptHistory, parseDnf5Log, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseYumLog, parseZyppHistory } from '../parsers/linux-package-logs.ts';
 import type { UpdateHistory } from '../parsers/patch-age.ts';
 import { mergeHistories, patchAgeFinding } from '../parsers/patch-age.ts';
 import type { Collector, ProbeContext } from '../types.ts';
@@ -26,6 +26,7 @@ interface LogSource {
 const SOURCES: readonly LogSource[] = [
   { method: 'apt-history', directory: '/var/log/apt', pattern: /^history\.log(\.\d+)?(\.gz)?$/, parse: parseAptHistory },
   { method: 'dnf-log', directory: '/var/log', pattern: /^dnf\.rpm\.log(\.\d+|-\d{8})?(\.gz)?$/, parse: parseDnfRpmLog },
+  { method: 'dnf5-log', directory: '/var/log', pattern: /^dnf5\.log(\.\d+)?$/, parse: (text) => parseDnf5Log(text) },
   { method: 'yum-log', directory: '/var/log', pattern: /^yum\.log(\.\d+|-\d{8})?(\.gz)?$/, parse: parseYumLog },
   { method: 'pacman-log', directory: '/var/log', pattern: /^pacman\.log(\.\d+)?(\.gz)?$/, parse: parsePacmanLog },
   { method: 'zypp-history', directory: '/var/log/zypp', pattern: /^history(-\d{8})?(\.gz|\.xz)?$/, parse: parseZyppHistory },
@@ -68,12 +69,17 @@ export const linuxPatchAge: Collector<'patch_age_days'> = {
   signal: 'patch_age_days',
   async collect(ctx) {
     const consulted: string[] = [];
+    // Every log counts, the newest upgrade wins: a host moved from yum to dnf or from dnf4 to
+    // dnf5 keeps the old log beside the new one, and each parser only counts real upgrades.
+    let best: { method: string; history: UpdateHistory; files: string[] } | null = null;
     for (const source of SOURCES) {
       const logs = await readLogs(ctx, source);
       if (logs === null) continue;
       consulted.push(...logs.files);
-      if (logs.history.lastUpdate !== null) return patchAgeFinding(logs.history, ctx.now(), source.method, logs.files.join(', '));
+      const lastUpdate = logs.history.lastUpdate;
+      if (lastUpdate !== null && (best === null || lastUpdate > (best.history.lastUpdate as Date))) best = { method: source.method, ...logs };
     }
+    if (best !== null) return patchAgeFinding(best.history, ctx.now(), best.method, best.files.join(', '));
     if (await ctx.has('rpm')) {
       const result = await ctx.run('rpm', ['-qa', '--qf', '%{INSTALLTIME} %{NAME} %{VERSION}-%{RELEASE}.%{ARCH}\\n']);
       const problem = commandProblem<number>(result, 'rpm');

@@ -93,6 +93,58 @@ export function parseDnfRpmLog(text: string): UpdateHistory {
 }
 
 /**
+ * /var/log/dnf5.log (Fedora 41+; dnf5 writes no dnf.rpm.log). libdnf5 logs rpm's transaction
+ * callbacks, one line each: `2026-04-30T03:56:52+0000 [18165] INFO RPM callback install stop
+ * "openssl-libs-1:3.2.2-9.fc41.x86_64" amount N total N` (also `install start`, `uninstall
+ * start/stop`, scriptlets, `unpack error`). The bracketed number is the dnf5 process: the lines
+ * of one run are one transaction. rpm does not say "upgrade": an upgrade installs the new
+ * version and, in the same transaction, uninstalls the old one of the same name. So within a
+ * transaction, a completed install (`install stop`) whose name also had a *different*
+ * version uninstalled is an upgrade, dated by its install stop; a new package (nothing
+ * uninstalled), a reinstall (the same version out and in) and an install that never stopped
+ * (unpack error, crash) are not. A downgrade reads as an upgrade (the log does not order
+ * versions); dnf5 does that only when an admin asks for it.
+ */
+export function parseDnf5Log(text: string): UpdateHistory {
+  let lastUpdate: Date | null = null;
+  let lastAnyChange: Date | null = null;
+  let lastUpdateLabel: string | undefined;
+  let updates = 0;
+  let process: string | null = null;
+  let installed: Array<{ name: string; evr: string; when: Date }> = [];
+  let removed = new Map<string, Set<string>>();
+  const endTransaction = () => {
+    for (const entry of installed) {
+      const older = [...(removed.get(entry.name) ?? [])].filter((evr) => evr !== entry.evr);
+      if (older.length === 0) continue;
+      updates += 1;
+      if (lastUpdate === null || entry.when >= lastUpdate) {
+        lastUpdate = entry.when;
+        lastUpdateLabel = `${entry.name} ${older.join(', ')} → ${entry.evr}`;
+      }
+    }
+    installed = [];
+    removed = new Map();
+  };
+  for (const line of text.split('\n')) {
+    const match = /^(\S+) \[(\d+)\] \S+ RPM callback (install|uninstall) stop "([^"]+)"/.exec(line.trim());
+    if (!match) continue;
+    const when = parseOffsetDateTime(match[1] as string);
+    const nevra = /^(.+)-(\d+):([^-:]+)-([^-:]+)\.[^.-]+$/.exec(match[4] as string);
+    if (when === null || nevra === null) continue;
+    if (match[2] !== process) endTransaction();
+    process = match[2] as string;
+    lastAnyChange = newer(lastAnyChange, when);
+    const [, name, epoch, version, release] = nevra as unknown as [string, string, string, string, string];
+    const evr = `${epoch === '0' ? '' : `${epoch}:`}${version}-${release}`;
+    if (match[3] === 'install') installed.push({ name, evr, when });
+    else removed.set(name, (removed.get(name) ?? new Set()).add(evr));
+  }
+  endTransaction();
+  return { lastUpdate, lastAnyChange, updates, ...(lastUpdateLabel ? { lastUpdateLabel } : {}) };
+}
+
+/**
  * /var/log/pacman.log: `[2024-05-03T09:16:00+0200] [ALPM] upgraded linux (6.8-1 -> 6.9-1)`;
  * pacman before 5.2 wrote `[2019-07-08 01:01] [ALPM] upgraded …` in local time, and
  * older still without the `[ALPM]` tag.

@@ -37,7 +37,7 @@ import { parseIptablesRules } from '../../collectors/parsers/linux-iptables.ts';
 import { isBootMount, parseMountinfo, persistentDataMounts } from '../../collectors/parsers/linux-mountinfo.ts';
 import { parseNftRuleset } from '../../collectors/parsers/linux-nft.ts';
 import { osReleaseFinding, parseOsRelease } from '../../collectors/parsers/linux-os-release.ts';
-import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseZyppHistory } from '../../collectors/parsers/linux-package-logs.ts';
+import { parseAptHistory, parseDnf5Log, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseZyppHistory } from '../../collectors/parsers/linux-package-logs.ts';
 import { parseUfwConf, parseUfwStatus } from '../../collectors/parsers/linux-ufw.ts';
 import { parseZfsEncryption } from '../../collectors/parsers/linux-zfs.ts';
 import { mergeHistories, parseLocalDateTime, parseOffsetDateTime, patchAgeFinding } from '../../collectors/parsers/patch-age.ts';
@@ -501,6 +501,7 @@ const TARGETS: Target[] = [
       ['parseAptHistory', parseAptHistory, 'linux/apt'],
       ['parseDpkgLog', parseDpkgLog, 'linux/dpkg'],
       ['parseDnfRpmLog', parseDnfRpmLog, 'linux/dnf'],
+      ['parseDnf5Log', parseDnf5Log, 'linux/dnf'],
       ['parsePacmanLog', parsePacmanLog, 'linux/pacman'],
       ['parseZyppHistory', parseZyppHistory, 'linux/zypp'],
       ['parseRpmInstallTimes', parseRpmInstallTimes, 'linux/rpm'],

@@ -360,6 +360,24 @@ describe('linux patch age', () => {
       detail: /kernel-core-6\.11\.7/,
     },
     {
+      name: 'dnf5.log (Fedora 41+): an install that replaced an older version counts; a new package does not',
+      host: { files: { '/var/log': { dir: ['dnf5.log', 'dnf5.log.1'] }, '/var/log/dnf5.log': fixture('linux/dnf/dnf5-upgrade.reconstructed.log'), '/var/log/dnf5.log.1': '' } },
+      value: 13,
+      detail: /openssl-libs 1:3\.2\.2-8\.fc41 → 1:3\.2\.2-9\.fc41.*dnf5\.log/,
+    },
+    {
+      name: 'a host upgraded from dnf4 to dnf5: the newest upgrade of either log counts, not the first log found',
+      host: {
+        files: {
+          '/var/log': { dir: ['dnf.rpm.log', 'dnf5.log'] },
+          '/var/log/dnf.rpm.log': fixture('linux/dnf/upgrade.reconstructed.log'),
+          '/var/log/dnf5.log': '2026-11-20T07:00:01+0000 [900] INFO RPM callback install stop "bash-0:5.2.37-1.fc41.x86_64" amount 1 total 1\n2026-11-20T07:00:02+0000 [900] INFO RPM callback uninstall stop "bash-0:5.2.32-1.fc41.x86_64" amount 1 total 1\n',
+        },
+      },
+      value: 1,
+      detail: /bash.*dnf5\.log/,
+    },
+    {
       name: 'pacman.log: newest upgraded line, new and old timestamp formats',
       host: { files: { '/var/log': { dir: ['pacman.log'] }, '/var/log/pacman.log': fixture('linux/pacman/upgrade-new-and-old-timestamps.log') } },
       value: Math.floor((NOW.getTime() - Date.parse('2024-05-03T09:16:00+02:00')) / 86_400_000),

@@ -7,7 +7,7 @@ import { mdatpFinding, parseFalconRfmState } from '../../collectors/parsers/linu
 import { parseMountinfo, persistentDataMounts } from '../../collectors/parsers/linux-mountinfo.ts';
 import { parseNftRuleset } from '../../collectors/parsers/linux-nft.ts';
 import { osReleaseFinding, parseOsRelease } from '../../collectors/parsers/linux-os-release.ts';
-import { parseAptHistory, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseZyppHistory } from '../../collectors/parsers/linux-package-logs.ts';
+import { parseAptHistory, parseDnf5Log, parseDnfRpmLog, parseDpkgLog, parsePacmanLog, parseRpmInstallTimes, parseZyppHistory } from '../../collectors/parsers/linux-package-logs.ts';
 import { parseUfwConf, parseUfwStatus } from '../../collectors/parsers/linux-ufw.ts';
 import { parseZfsEncryption } from '../../collectors/parsers/linux-zfs.ts';
 import { fixture } from '../fakes/probe-context.ts';
@@ -45,7 +45,7 @@ describe('Linux parsers never throw', () => {
       expect(finding.reason).toMatch(/^(empty_output|unparsed_output|needs_privilege)$/);
     });
   }
-  const historyParsers = { parseAptHistory, parseDpkgLog, parseDnfRpmLog, parsePacmanLog, parseZyppHistory, parseRpmInstallTimes };
+  const historyParsers = { parseAptHistory, parseDpkgLog, parseDnfRpmLog, parseDnf5Log, parsePacmanLog, parseZyppHistory, parseRpmInstallTimes };
   for (const [name, parse] of Object.entries(historyParsers)) {
     it(`${name} finds no update in hostile input`, () => {
       for (const input of HOSTILE) expect(parse(input).lastUpdate).toBeNull();
@@ -60,6 +60,39 @@ describe('Linux parsers never throw', () => {
       expect(typeof parseUevent(input)).toBe('object');
       expect(typeof parseOsRelease(input)).toBe('object');
     }
+  });
+});
+
+describe('dnf5.log (Fedora 41+)', () => {
+  const history = () => parseDnf5Log(fixture('linux/dnf/dnf5-upgrade.reconstructed.log'));
+  it('an install whose older version is uninstalled in the same transaction is an upgrade', () => {
+    const parsed = history();
+    expect(parsed.lastUpdate?.toISOString()).toBe('2026-11-08T09:14:10.000Z');
+    expect(parsed.lastUpdateLabel).toBe('openssl-libs 1:3.2.2-8.fc41 → 1:3.2.2-9.fc41');
+    expect(parsed.updates).toBe(1);
+  });
+  it('a new package, a reinstall of the same version and an install that failed to unpack are not upgrades', () => {
+    // htop (new), bash (reinstall: same NEVRA out and in), curl (unpack error, no install stop)
+    expect(history().lastAnyChange?.toISOString()).toBe('2026-11-17T10:02:05.000Z');
+  });
+  it('an upgrade whose old version is cleaned up much later in the transaction still counts', () => {
+    const log = [
+      '2026-11-20T07:00:01+0000 [900] INFO RPM callback install start "kernel-core-0:6.11.8-300.fc41.x86_64" total 1',
+      '2026-11-20T07:00:02+0000 [900] INFO RPM callback install stop "kernel-core-0:6.11.8-300.fc41.x86_64" amount 1 total 1',
+      '2026-11-20T07:00:03+0000 [900] INFO RPM callback install start "htop-0:3.3.0-4.fc41.x86_64" total 1',
+      '2026-11-20T07:00:03+0000 [900] INFO RPM callback install stop "htop-0:3.3.0-4.fc41.x86_64" amount 1 total 1',
+      '2026-11-20T07:00:09+0000 [900] INFO RPM callback uninstall stop "kernel-core-0:6.11.5-300.fc41.x86_64" amount 1 total 1',
+    ].join('\n');
+    const parsed = parseDnf5Log(log);
+    expect(parsed.lastUpdate?.toISOString()).toBe('2026-11-20T07:00:02.000Z');
+    expect(parsed.lastUpdateLabel).toMatch(/^kernel-core /);
+  });
+  it('two runs are separate transactions: removing a package after installing it elsewhere is no upgrade', () => {
+    const log = [
+      '2026-11-20T07:00:02+0000 [900] INFO RPM callback install stop "foo-0:2-1.fc41.x86_64" amount 1 total 1',
+      '2026-11-21T07:00:02+0000 [901] INFO RPM callback uninstall stop "foo-0:1-1.fc41.i686" amount 1 total 1',
+    ].join('\n');
+    expect(parseDnf5Log(log).lastUpdate).toBeNull();
   });
 });
 
