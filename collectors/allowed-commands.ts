@@ -22,6 +22,9 @@ export const ALLOWED_COMMANDS = {
   'mdatp-linux': { paths: { linux: ['/usr/bin/mdatp', '/opt/microsoft/mdatp/sbin/wdavdaemonclient'] }, timeoutMs: 15_000 },
   falconctl: { paths: { linux: ['/opt/CrowdStrike/falconctl'] }, timeoutMs: 15_000 },
   systemctl: { paths: { linux: bin('systemctl') }, timeoutMs: 30_000 },
+  /** Runs gsettings as a session's user (root agent): `runuser -u USER -- /usr/bin/gsettings get …`. */
+  runuser: { paths: { linux: sbin('runuser') }, timeoutMs: 10_000 },
+  gsettings: { paths: { linux: bin('gsettings') }, timeoutMs: 10_000 },
   // macOS
   launchctl: { paths: { darwin: ['/bin/launchctl'] }, timeoutMs: 30_000 },
   fdesetup: { paths: { darwin: ['/usr/bin/fdesetup'] }, timeoutMs: 10_000 },
@@ -31,6 +34,9 @@ export const ALLOWED_COMMANDS = {
   'mdatp-darwin': { paths: { darwin: ['/usr/local/bin/mdatp'] }, timeoutMs: 15_000 },
   sw_vers: { paths: { darwin: ['/usr/bin/sw_vers'] }, timeoutMs: 5_000 },
   diskutil: { paths: { darwin: ['/usr/sbin/diskutil'] }, timeoutMs: 15_000 },
+  sysadminctl: { paths: { darwin: ['/usr/sbin/sysadminctl'] }, timeoutMs: 10_000 },
+  sysctl: { paths: { darwin: ['/usr/sbin/sysctl'] }, timeoutMs: 5_000 },
+  nvram: { paths: { darwin: ['/usr/sbin/nvram'] }, timeoutMs: 5_000 },
   // Windows: Windows PowerShell 5.1 ships with every supported Windows; pwsh is not guaranteed.
   powershell: {
     paths: { win32: ['%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'] },

@@ -8,7 +8,7 @@
 import { arch as osArch, hostname as osHostname, release as osRelease } from 'node:os';
 import type { CommandRunner } from '../src/platform/command-runner.ts';
 import type { FileSystem } from '../src/platform/file-system.ts';
-import type { PostureSignals } from '../src/shared/posture.ts';
+import type { SignalSet } from '../src/shared/signals.ts';
 import type {
   Collector,
   Finding,
@@ -47,7 +47,8 @@ export interface CollectOptions {
 }
 
 export interface CollectedPosture {
-  readonly signals: PostureSignals;
+  /** Every signal of the catalogue (null: could not tell); os_version always a string. */
+  readonly signals: SignalSet & { readonly os_version: string };
   readonly evidence: Readonly<Record<SignalKey, SignalEvidence>>;
   readonly collected_at: string;
 }
@@ -76,14 +77,9 @@ export async function collectPosture(options: CollectOptions): Promise<Collected
       detail: `${evidence.os_version.detail}; reported the kernel release "${osVersion}" instead`,
     };
   }
+  const signals = Object.fromEntries(SIGNAL_KEYS.map((signal) => [signal, bySignal[signal].value])) as SignalSet;
   return {
-    signals: {
-      os_version: osVersion,
-      disk_encrypted: bySignal.disk_encrypted.value as boolean | null,
-      firewall_enabled: bySignal.firewall_enabled.value as boolean | null,
-      antivirus_enabled: bySignal.antivirus_enabled.value as boolean | null,
-      patch_age_days: bySignal.patch_age_days.value as number | null,
-    },
+    signals: { ...signals, os_version: osVersion },
     evidence,
     collected_at: collectedAt,
   };

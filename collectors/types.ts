@@ -13,22 +13,11 @@
  */
 import type { CommandResult, RunOptions } from '../src/platform/command-runner.ts';
 import type { DirList, FileRead, FileStat } from '../src/platform/file-system.ts';
+import type { SignalKey, SignalValue } from '../src/shared/signals.ts';
 
-export type SignalKey = 'disk_encrypted' | 'firewall_enabled' | 'antivirus_enabled' | 'patch_age_days' | 'os_version';
-
-export const SIGNAL_KEYS: readonly SignalKey[] = [
-  'disk_encrypted',
-  'firewall_enabled',
-  'antivirus_enabled',
-  'patch_age_days',
-  'os_version',
-];
-
-export type SignalValue<K extends SignalKey> = K extends 'patch_age_days'
-  ? number
-  : K extends 'os_version'
-    ? string
-    : boolean;
+/** The signals are the catalogue's (src/shared/signals.ts): a platform answers every one of them. */
+export type { SignalKey, SignalValue } from '../src/shared/signals.ts';
+export { SIGNAL_KEYS } from '../src/shared/signals.ts';
 
 /**
  * Why a value is null (or, for some, why it is false). Stable codes, so a server or a

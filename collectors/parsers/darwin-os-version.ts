@@ -102,3 +102,16 @@ function decide(
     ...(parsed.build ? { build_version: parsed.build } : {}),
   });
 }
+
+/**
+ * os_version_number on macOS: the ProductVersion of an os_version finding ("14.4.1"). A
+ * Rapid Security Response's "(a)" is not part of the number: Apple numbers the release it
+ * patches, and a minimum of 14.4.1 is met by 14.4.1 (a).
+ */
+export function macVersionNumber(osVersion: Finding<string>): Finding<string> {
+  const version = osVersion.facts?.product_version;
+  if (osVersion.value === null || typeof version !== 'string') {
+    return { ...osVersion, value: null, reason: osVersion.reason ?? 'unparsed_output' };
+  }
+  return known(version, osVersion.method, `ProductVersion ${version} (${osVersion.value})`, { ...osVersion.facts });
+}

@@ -19,6 +19,7 @@ import { asInt, asRecord, asString, parsePowerShellJson, readScriptError, script
 export const REGISTRY_METHOD = 'registry:CurrentVersion';
 
 const FIRST_WINDOWS_11_BUILD = 22_000;
+const FIRST_WINDOWS_10_BUILD = 10_240;
 
 export function parseWindowsVersionOutput(text: string): Finding<string> {
   const parsed = parsePowerShellJson(text, REGISTRY_METHOD);
@@ -54,4 +55,33 @@ export function parseWindowsVersionOutput(text: string): Finding<string> {
   };
   const why = renamed ? `; ProductName says "${productName}" but build ${build} ≥ ${FIRST_WINDOWS_11_BUILD} is Windows 11` : '';
   return known(version, REGISTRY_METHOD, `${version} from HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion${why}`, facts);
+}
+
+/**
+ * os_version_number on Windows: `<major>.<minor>.<build>.<UBR>` ("10.0.26100.2314"), the
+ * form Microsoft's release notes and Intune's minimum OS version use. Major and minor come
+ * from CurrentMajorVersionNumber / CurrentMinorVersionNumber (Windows 10 and later), else
+ * from the legacy CurrentVersion string ("6.3" on 8.1 / Server 2012 R2).
+ */
+export function windowsVersionNumber(text: string): Finding<string> {
+  const parsed = parsePowerShellJson(text, REGISTRY_METHOD);
+  if (!parsed.ok) return parsed.problem;
+  const failure = readScriptError(parsed.value);
+  if (failure !== null) return scriptFailure(failure, REGISTRY_METHOD);
+  const record = asRecord(parsed.value);
+  if (record === null) return unknown('unparsed_output', REGISTRY_METHOD, 'the registry probe printed JSON that is not an object');
+  const buildText = asString(record.CurrentBuild)?.trim() ?? (asInt(record.CurrentBuild)?.toString() || null);
+  const build = buildText !== null && /^\d{4,6}$/.test(buildText) ? Number.parseInt(buildText, 10) : null;
+  // Every build since Windows 10's first (10240) is NT 10.0; CurrentVersion says "6.3" there for compatibility.
+  const nt10 = build !== null && build >= FIRST_WINDOWS_10_BUILD;
+  const legacy = /^(\d+)\.(\d+)$/.exec(asString(record.CurrentVersion)?.trim() ?? '');
+  const major = asInt(record.CurrentMajorVersionNumber) ?? (nt10 ? 10 : legacy ? Number(legacy[1]) : null);
+  const minor = asInt(record.CurrentMinorVersionNumber) ?? (nt10 ? 0 : legacy ? Number(legacy[2]) : null);
+  const ubr = asInt(record.UBR);
+  const facts = { major, minor, build, ubr };
+  if (major === null || minor === null || build === null) {
+    return unknown('unparsed_output', REGISTRY_METHOD, 'CurrentVersion lacks the major/minor version or the build number', facts);
+  }
+  const version = [major, minor, build, ...(ubr === null ? [] : [ubr])].join('.');
+  return known(version, REGISTRY_METHOD, `${version} from HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion`, facts);
 }

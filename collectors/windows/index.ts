@@ -13,7 +13,10 @@ import { windowsAntivirusCollector } from './antivirus.ts';
 import { windowsDiskEncryptionCollector } from './disk-encryption.ts';
 import { windowsFirewallCollector } from './firewall.ts';
 import { windowsOsVersionCollector } from './os-version.ts';
+import { windowsOsVersionNumberCollector } from './os-version-number.ts';
 import { windowsPatchAgeCollector } from './patch-age.ts';
+import { windowsScreenLockCollector } from './screen-lock.ts';
+import { windowsSecureBootCollector } from './secure-boot.ts';
 
 export const windowsCollectors: PlatformCollectors = {
   disk_encrypted: windowsDiskEncryptionCollector,
@@ -21,4 +24,7 @@ export const windowsCollectors: PlatformCollectors = {
   antivirus_enabled: windowsAntivirusCollector,
   patch_age_days: windowsPatchAgeCollector,
   os_version: windowsOsVersionCollector,
+  os_version_number: windowsOsVersionNumberCollector,
+  screen_lock_enabled: windowsScreenLockCollector,
+  secure_boot_enabled: windowsSecureBootCollector,
 };

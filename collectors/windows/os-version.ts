@@ -10,7 +10,7 @@ import { runPowerShell } from './powershell.ts';
 
 export const OS_VERSION_SCRIPT = String.raw`
 Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' |
-  Select-Object -Property 'ProductName', 'DisplayVersion', 'ReleaseId', 'CurrentBuild', 'UBR', 'EditionID', 'InstallationType' |
+  Select-Object -Property 'ProductName', 'DisplayVersion', 'ReleaseId', 'CurrentBuild', 'UBR', 'EditionID', 'InstallationType', 'CurrentMajorVersionNumber', 'CurrentMinorVersionNumber', 'CurrentVersion' |
   ConvertTo-Json -Compress
 `;
 

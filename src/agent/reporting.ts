@@ -2,6 +2,7 @@
  * Talking to the server as this device: the report body (signals plus extras, evidence
  * trimmed to fit the server's 64 KiB limit), the heartbeat, and the answers' shapes.
  */
+import { findingsFromViolations } from '../shared/legacy-findings.ts';
 import type { PostureReport } from '../shared/posture.ts';
 import type { ControlClient } from './control-client.ts';
 import type { Enrollment } from './enrollment.ts';
@@ -36,8 +37,10 @@ export function reportBody(enrollment: Enrollment, report: PostureReport): Recor
   return Buffer.byteLength(JSON.stringify(trimmed)) <= MAX_BODY_BYTES ? trimmed : { ...body, evidence: undefined };
 }
 
-export function sendReport(client: ControlClient, enrollment: Enrollment, report: PostureReport): Promise<ReportResult> {
-  return client.post<ReportResult>('/api/posture-report', reportBody(enrollment, report));
+export async function sendReport(client: ControlClient, enrollment: Enrollment, report: PostureReport): Promise<ReportResult> {
+  const response = await client.post<Omit<ReportResult, 'findings'> & { findings?: ReportResult['findings'] }>('/api/posture-report', reportBody(enrollment, report));
+  // A server older than SPEC 7.2 sends violations only.
+  return { ...response, findings: Array.isArray(response.findings) ? response.findings : findingsFromViolations(response.violations, report) };
 }
 
 export function sendHeartbeat(client: ControlClient, enrollment: Enrollment, agentVersion: string, peersVersion?: number | null): Promise<HeartbeatResponse> {
@@ -48,7 +51,5 @@ export function sendHeartbeat(client: ControlClient, enrollment: Enrollment, age
   });
 }
 
-/** The five signals, to tell whether a local re-collection changed anything. */
-export function signalFingerprint(report: PostureReport): string {
-  return JSON.stringify([report.os_version, report.disk_encrypted, report.firewall_enabled, report.antivirus_enabled, report.patch_age_days]);
-}
+/** Every signal of the catalogue, to tell whether a local re-collection changed anything. */
+export { signalFingerprint } from '../shared/signals.ts';

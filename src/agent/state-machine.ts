@@ -19,6 +19,7 @@
  * with exponential backoff and jitter, capped at the request's normal interval, so the
  * agent recovers within one interval once the server is back.
  */
+import type { PostureFinding } from '../shared/signals.ts';
 export type AgentStateName = 'DISCONNECTED' | 'CONNECTED' | 'QUARANTINE' | 'COMPLIANT';
 export type TimerName = 'heartbeat' | 'report' | 'local_check';
 
@@ -37,6 +38,7 @@ export const RETRY_BASE_MS = 1_000;
 export interface Verdict {
   readonly compliant: boolean;
   readonly violations: readonly string[];
+  readonly findings?: readonly PostureFinding[];
   readonly quarantined: boolean;
   readonly mode: string;
 }
@@ -83,6 +85,8 @@ export interface HeartbeatResult {
 export interface ReportResult {
   readonly compliant: boolean;
   readonly violations: readonly string[];
+  /** SPEC 7.2; an older server sends none and reporting.ts derives them (legacy-findings.ts). */
+  readonly findings: readonly PostureFinding[];
   readonly quarantined: boolean;
   readonly mode: string;
   readonly status: string;
@@ -239,7 +243,7 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
           consecutiveFailures: 0,
           serverReachable: true,
           lastReportAt: event.at,
-          lastVerdict: { compliant: response.compliant, violations: response.violations, quarantined: response.quarantined, mode: response.mode },
+          lastVerdict: { compliant: response.compliant, violations: response.violations, findings: response.findings, quarantined: response.quarantined, mode: response.mode },
           serverStatus: response.status,
         },
         effects,

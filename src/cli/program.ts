@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import type { ChalkInstance } from 'chalk';
 import type { SignalKey, SignalResult } from '../../collectors/types.ts';
 import { versionLine } from '../build-info.ts';
+import { SIGNAL_KEYS, signalSpec } from '../shared/signals.ts';
 import { terminalJson } from '../shared/text.ts';
 import type { PostureResult } from './commands/posture.ts';
 
@@ -25,19 +26,11 @@ export interface CliOutcome {
   exitCode: number;
 }
 
-const SIGNAL_NAMES: Record<SignalKey, string> = {
-  disk_encrypted: 'disk encryption',
-  firewall_enabled: 'firewall',
-  antivirus_enabled: 'antivirus',
-  patch_age_days: 'patch age',
-  os_version: 'OS version',
-};
-
 /** A one-line "checking …" progress indicator on stderr, for terminals only. */
 function progress(io: CliIO, enabled: boolean) {
   if (!enabled || !io.interactive) return { onSignal: undefined, done: () => {} };
-  const pending = new Set<SignalKey>(Object.keys(SIGNAL_NAMES) as SignalKey[]);
-  const draw = () => io.stderr(`\r\x1b[2Kchecking ${[...pending].map((k) => SIGNAL_NAMES[k]).join(', ')}…`);
+  const pending = new Set<SignalKey>(SIGNAL_KEYS);
+  const draw = () => io.stderr(`\r\x1b[2Kchecking ${[...pending].map((key) => signalSpec(key).noun).join(', ')}…`);
   const timer = setTimeout(draw, 250); // quick collections finish before anything is drawn
   return {
     onSignal: (signal: SignalKey, _result: SignalResult<unknown>) => {

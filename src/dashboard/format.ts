@@ -1,7 +1,10 @@
 /**
  * Pure formatting for the dashboard (no DOM): times shown relative and absolute, signal
- * values, violation codes and audit events in words. Unit-tested in test/dashboard.
+ * values, violation findings and audit events in words. Unit-tested in test/dashboard.
+ * Signals and requirements come from the shared catalogue (src/shared/signals.ts).
  */
+import type { PostureFinding, RequirementSpec, SignalKey } from '../shared/signals.ts';
+import { SIGNALS as CATALOGUE, fixFor, signalSpec } from '../shared/signals.ts';
 
 /** "just now", "45 s ago", "3 min ago", "2 h ago", "5 d ago"; "in 3 min" for the future. */
 export function relativeTime(iso: string | null | undefined, now: number): string {
@@ -28,56 +31,82 @@ export function absoluteTime(iso: string | null | undefined): string {
   return `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-export type SignalKey = 'disk_encrypted' | 'firewall_enabled' | 'antivirus_enabled' | 'patch_age_days' | 'os_version';
+export type { SignalKey } from '../shared/signals.ts';
 
-export const SIGNALS: ReadonlyArray<{ key: SignalKey; label: string }> = [
-  { key: 'disk_encrypted', label: 'Disk encryption' },
-  { key: 'firewall_enabled', label: 'Firewall' },
-  { key: 'antivirus_enabled', label: 'Antivirus' },
-  { key: 'patch_age_days', label: 'Patch age' },
-  { key: 'os_version', label: 'OS version' },
-];
+/** The signals in catalogue order (src/shared/signals.ts), as the device page lists them. */
+export const SIGNALS: ReadonlyArray<{ key: SignalKey; label: string }> = CATALOGUE.map(({ key, label }) => ({ key, label }));
 
 export function signalValue(key: SignalKey, value: unknown): string {
   if (value === null || value === undefined) return 'unknown';
-  if (key === 'patch_age_days') return `${String(value)} day${value === 1 ? '' : 's'}`;
-  if (key === 'os_version') return String(value);
+  const kind = signalSpec(key).kind;
+  if (kind === 'days') return `${String(value)} day${value === 1 ? '' : 's'}`;
+  if (kind === 'text' || kind === 'version') return String(value);
   return value === true ? 'enabled' : 'disabled';
 }
 
-/** The signal a violation code is about, or null for the server's own codes. */
-export function violationSignal(code: string): SignalKey | null {
-  if (code === 'disk_encryption_required') return 'disk_encrypted';
-  if (code === 'firewall_required') return 'firewall_enabled';
-  if (code === 'antivirus_required') return 'antivirus_enabled';
-  if (code.startsWith('patch_age_exceeded')) return 'patch_age_days';
-  return null;
-}
+/** A violation as the dashboard gets it: a finding (SPEC 7.2), or a bare code from an older record. */
+export type ViolationLike = PostureFinding | string;
 
-/** A short label for a violation chip: "disk encryption", "patch age 45 > 30 d". */
-export function violationLabel(code: string): string {
-  if (code === 'disk_encryption_required') return 'disk encryption';
-  if (code === 'firewall_required') return 'firewall';
-  if (code === 'antivirus_required') return 'antivirus';
-  if (code === 'posture_report_expired') return 'report expired';
-  const patch = /^patch_age_exceeded \((\w+) > (\d+) days\)$/.exec(code);
-  if (patch) return `patch age ${patch[1]} > ${patch[2]} d`;
-  return code;
-}
+const codeOf = (violation: ViolationLike) => (typeof violation === 'string' ? violation : violation.code);
 
-/** One sentence saying what a violation means and what fixes it. */
-export function violationExplanation(code: string): string {
-  if (code === 'disk_encryption_required') return 'Disk encryption is required, and the device reported it off or could not tell. Turn on FileVault, BitLocker or LUKS.';
-  if (code === 'firewall_required') return 'A host firewall is required, and the device reported it off or could not tell. Turn the firewall on (`ztna remediate` can do it when prepared).';
-  if (code === 'antivirus_required') return 'An active antivirus or EDR is required, and the device reported none running (or could not tell).';
-  if (code === 'posture_report_expired') return 'The device has not reported its posture recently enough: start the agent (`ztna daemon` or the service).';
-  const patch = /^patch_age_exceeded \((\w+) > (\d+) days\)$/.exec(code);
-  if (patch) {
-    return patch[1] === 'unknown'
-      ? `Updates must be at most ${patch[2]} days old, and the device could not tell when it was last patched.`
-      : `The last OS update is ${patch[1]} days old; at most ${patch[2]} days are allowed. Install the pending updates.`;
+/** A short label for a violation chip: "disk encryption", "patch age 45 > 30 d", "OS 13.6 < 14.4". */
+export function violationLabel(violation: ViolationLike): string {
+  if (typeof violation === 'string') return violation; // an older record: shown as it was written
+  const observed = violation.observed === null ? 'unknown' : String(violation.observed);
+  switch (violation.code) {
+    case 'patch_age_exceeded':
+      return `patch age ${observed} > ${String(violation.limit)} d`;
+    case 'os_version_too_old':
+      return `OS ${observed} < ${String(violation.limit)}`;
+    case 'agent_version_too_old':
+      return `agent ${observed} < ${String(violation.limit)}`;
+    case 'posture_report_expired':
+      return 'report expired';
+    default:
+      return violation.signal in SIGNAL_LABELS ? (SIGNAL_LABELS[violation.signal] as string).toLowerCase() : violation.code;
   }
-  return code;
+}
+
+const SIGNAL_LABELS: Readonly<Record<string, string>> = Object.fromEntries(CATALOGUE.map(({ key, label }) => [key, label]));
+
+/** The signal a violation is about (for the device page's signal table), or null. */
+export function violationSignal(violation: ViolationLike): string | null {
+  return typeof violation === 'string' ? null : violation.signal in SIGNAL_LABELS ? violation.signal : null;
+}
+
+/** One sentence saying what a violation means and what fixes it on the device's platform. */
+export function violationExplanation(violation: ViolationLike, platform?: string | null): string {
+  if (typeof violation === 'string') return `Recorded as ${violation}.`;
+  if (violation.code === 'posture_report_expired') return 'The device has not reported its posture recently enough: start the agent (`ztna daemon` or the service).';
+  const fix = fixFor(violation.code, platform);
+  return `${violation.message}.${fix ? ` To fix: ${fix}.` : ''}`;
+}
+
+/**
+ * What a (combined) requirement asks, in words, or null when it asks nothing:
+ * "required", "≤ 30 days", "≥ 0.2.0", "darwin ≥ 14.4, windows ≥ 10.0.22631". With a
+ * platform, a per-platform minimum is told for that platform only.
+ */
+export function requirementText(requirement: RequirementSpec, value: unknown, platform?: string | null): string | null {
+  switch (requirement.kind) {
+    case 'flag':
+      return value === true ? 'required' : null;
+    case 'max':
+      return typeof value === 'number' ? `≤ ${value} days` : null;
+    case 'min_version':
+      return typeof value === 'string' ? `≥ ${value}` : null;
+    case 'min_version_by_platform': {
+      if (value === null || typeof value !== 'object') return null;
+      const minimums = Object.entries(value as Record<string, string>).filter(([name]) => platform === undefined || name === platform);
+      if (minimums.length === 0) return null;
+      return platform === undefined ? minimums.map(([name, minimum]) => `${name} ≥ ${minimum}`).join(', ') : `≥ ${(minimums[0] as [string, string])[1]}`;
+    }
+  }
+}
+
+/** The violation code of a violation, for titles and filters. */
+export function violationCode(violation: ViolationLike): string {
+  return codeOf(violation);
 }
 
 const EVENTS: Record<string, string> = {
@@ -115,7 +144,12 @@ function show(value: unknown): string {
 
 /** One line summarising an audit event's details. */
 export function auditSummary(event: string, details: Record<string, unknown>): string {
-  const violations = Array.isArray(details.violations) ? (details.violations as unknown[]).map(String) : null;
+  // Events since SPEC 7.2 carry findings; older ones only the violation strings, shown as written.
+  const violations: ViolationLike[] | null = Array.isArray(details.findings)
+    ? (details.findings as PostureFinding[])
+    : Array.isArray(details.violations)
+      ? (details.violations as unknown[]).map(String)
+      : null;
   switch (event) {
     case 'machine.auto_quarantine':
       return violations ? `violations: ${violations.map(violationLabel).join(', ')}${details.reason === 'expired' ? ' (report expired)' : ''}` : '';
@@ -144,7 +178,7 @@ export function auditSummary(event: string, details: Record<string, unknown>): s
       return `${show(details.action)} “${show(policy?.name)}”${what}`;
     }
     case 'ai.auto_remediation_prepared':
-      return `${show(details.command)} for ${violationLabel(show(details.violation))}`;
+      return `${show(details.command)} for ${show(details.violation)}`;
     case 'agent_command.result':
       return [details.command, details.status].filter((part) => part !== undefined).map(show).join(': ');
     default:

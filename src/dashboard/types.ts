@@ -1,4 +1,5 @@
 /** Rows as the admin API returns them (SPEC section 4, `/api/db/<table>`). */
+import type { PolicyRequirements, PostureFinding, SignalSet } from '../shared/signals.ts';
 export type Mode = 'disabled' | 'monitor' | 'enforce';
 export type MachineStatus = 'online' | 'offline' | 'quarantined';
 
@@ -40,18 +41,19 @@ export interface SignalEvidence {
   privileged?: boolean;
 }
 
-export interface PostureReportRow {
+/** A posture report row: every signal of the catalogue top-level (null: unknown), and its verdict. */
+export type PostureReportRow = SignalSet & {
   id: string;
   machine_id: string;
-  os_version: string;
-  disk_encrypted: boolean | null;
-  firewall_enabled: boolean | null;
-  antivirus_enabled: boolean | null;
-  patch_age_days: number | null;
+  platform: string | null;
+  agent_version: string | null;
   compliant: boolean;
   violations: string[];
+  /** One per violation, in the same order (SPEC 7.2). Older rows: translated by the server's migration. */
+  findings: PostureFinding[];
   mode: Mode;
   reported_at: string;
+  collected_at: string;
   extras?: {
     platform?: string;
     arch?: string;
@@ -60,19 +62,16 @@ export interface PostureReportRow {
     collected_at?: string;
     evidence?: Record<string, SignalEvidence | undefined>;
   } | null;
-}
+};
 
-export interface PolicyRow {
+/** A policy row: every requirement of the catalogue top-level (src/shared/signals.ts). */
+export type PolicyRow = PolicyRequirements & {
   id: string;
   name: string;
   enabled: boolean;
-  require_disk_encryption: boolean;
-  require_firewall: boolean;
-  require_antivirus: boolean;
-  max_patch_age_days: number | null;
   created_at: string;
   updated_at: string;
-}
+};
 
 /** An access rule (SPEC 7.1 selectors: *, id:, tag:, host:; a bare UUID is id:, any other bare word host:). */
 export interface AclRuleRow {
@@ -119,6 +118,7 @@ export interface ImpactedMachine {
   status: MachineStatus;
   quarantine_reason: string | null;
   violations: string[];
+  findings: PostureFinding[];
   reported_at: string;
   expired: boolean;
 }

@@ -21,6 +21,8 @@ export interface FileStat {
   readonly exists: boolean;
   readonly isDirectory: boolean;
   readonly mtimeMs: number;
+  /** The owner's uid (e.g. of /dev/console: the user at the Mac's screen); absent when unknown. */
+  readonly uid?: number;
 }
 
 export interface FileSystem {
@@ -62,7 +64,7 @@ export const realFileSystem: FileSystem = {
   async stat(path) {
     try {
       const info = await stat(path);
-      return { exists: true, isDirectory: info.isDirectory(), mtimeMs: info.mtimeMs };
+      return { exists: true, isDirectory: info.isDirectory(), mtimeMs: info.mtimeMs, uid: info.uid };
     } catch {
       return { exists: false, isDirectory: false, mtimeMs: 0 };
     }

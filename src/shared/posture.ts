@@ -1,29 +1,31 @@
 /**
- * The posture model shared by the agent and the server (SPEC section 2).
+ * The posture model shared by the agent and the server (SPEC sections 2 and 7.2).
  *
  * The agent reports facts; a policy says which facts are required; `evaluatePosture`
  * renders the verdict. There is exactly one evaluation function: the agent's local
  * preview (`ztna posture status --local`, `ztna posture check`) and the server's
- * verdict both call it, so they can never disagree.
+ * verdict both call it, so they can never disagree. What the signals and requirements
+ * are comes from the catalogue (signals.ts); this module only walks it.
  *
  * Invariants:
- * - A signal is `true`, `false`, or `null` ("the agent could not tell"). Unknown fails
- *   closed: a required signal that is not `true` is a violation.
- * - Violations come in the fixed order disk encryption, firewall, antivirus, patch age.
- * - Several enabled policies combine: a requirement holds if any enabled policy requires
- *   it; the smallest `max_patch_age_days` wins. Disabled policies are ignored.
+ * - A signal is its value or `null` ("the agent could not tell", also when absent). Unknown
+ *   fails closed: a required signal that is not `true` is a violation; an unknown value
+ *   under a limit or a minimum is a violation.
+ * - Violations come in the catalogue's order (SPEC 2, then 7.2), then the server's
+ *   `posture_report_expired`. Each violation string has a structured finding beside it.
+ * - Several enabled policies combine: a flag holds if any enabled policy requires it; the
+ *   smallest maximum and the largest minimum win. Disabled policies are ignored.
  */
-import type { PosturePolicy, PostureSignals } from './posture-schemas.ts';
+import type { EvaluablePolicy, PolicyRequirements, PostureFinding } from './signals.ts';
+import { REPORT_EXPIRED, REQUIREMENTS, checkRequirement, combineRequirements, requirementsOf, signalSet, violationText } from './signals.ts';
 
 export type { PosturePolicy, PostureReport, PostureSignals } from './posture-schemas.ts';
+export type { PostureFinding } from './signals.ts';
 
-/** The built-in policy used when no policy is given: all three signals, patches ≤ 30 days. */
-export const DEFAULT_POLICY: PosturePolicy = Object.freeze({
+/** The built-in policy used when no policy is given (SPEC 5): the three flags, patches ≤ 30 days. */
+export const DEFAULT_POLICY: EvaluablePolicy = Object.freeze({
   enabled: true,
-  require_disk_encryption: true,
-  require_firewall: true,
-  require_antivirus: true,
-  max_patch_age_days: 30,
+  ...requirementsOf({ require_disk_encryption: true, require_firewall: true, require_antivirus: true, max_patch_age_days: 30 }),
 });
 
 export const VIOLATION = {
@@ -31,64 +33,58 @@ export const VIOLATION = {
   firewallRequired: 'firewall_required',
   antivirusRequired: 'antivirus_required',
   /** Added by the server only (SPEC section 3): the latest report is older than allowed. */
-  postureReportExpired: 'posture_report_expired',
+  postureReportExpired: REPORT_EXPIRED.code,
 } as const;
 
-/** `patch_age_exceeded (45 > 30 days)`; an unknown age prints as `unknown`. */
-export function patchAgeViolation(patchAgeDays: number | null, maxPatchAgeDays: number): string {
-  return `patch_age_exceeded (${patchAgeDays ?? 'unknown'} > ${maxPatchAgeDays} days)`;
-}
+/** A policy in any shape that carries `enabled` and some requirement fields (rows, files, old servers). */
+export type PolicyLike = { readonly enabled: boolean } & Readonly<Partial<PolicyRequirements>>;
 
-/** What a set of policies requires once combined. */
-export interface EffectiveRequirements {
-  requireDiskEncryption: boolean;
-  requireFirewall: boolean;
-  requireAntivirus: boolean;
-  /** null = no limit. */
-  maxPatchAgeDays: number | null;
-}
-
-export function combinePolicies(policies: readonly PosturePolicy[]): EffectiveRequirements {
-  const combined: EffectiveRequirements = {
-    requireDiskEncryption: false,
-    requireFirewall: false,
-    requireAntivirus: false,
-    maxPatchAgeDays: null,
-  };
-  for (const policy of policies) {
-    if (!policy.enabled) continue;
-    combined.requireDiskEncryption ||= policy.require_disk_encryption;
-    combined.requireFirewall ||= policy.require_firewall;
-    combined.requireAntivirus ||= policy.require_antivirus;
-    const limit = policy.max_patch_age_days;
-    if (limit !== null && (combined.maxPatchAgeDays === null || limit < combined.maxPatchAgeDays)) {
-      combined.maxPatchAgeDays = limit;
-    }
-  }
-  return combined;
+/** What a set of policies requires once combined (each requirement field's effective value). */
+export function combinePolicies(policies: readonly PolicyLike[]): PolicyRequirements {
+  return combineRequirements(policies.map((policy) => ({ enabled: policy.enabled, ...requirementsOf(policy) })));
 }
 
 export interface PostureVerdict {
   compliant: boolean;
   violations: string[];
+  findings: PostureFinding[];
 }
 
-/** THE evaluation function (SPEC section 2). Pure; used by agent and server alike. */
-export function evaluatePosture(signals: PostureSignals, policies: readonly PosturePolicy[]): PostureVerdict {
+/**
+ * THE evaluation function (SPEC 2 and 7.2). Pure; used by agent and server alike.
+ * `report` holds the signals (absent ones are unknown) and the extras the requirements
+ * read: `platform` (for `min_os_versions`) and `agent_version`.
+ */
+export function evaluatePosture(report: Readonly<Record<string, unknown>>, policies: readonly PolicyLike[]): PostureVerdict {
   const required = combinePolicies(policies);
-  const violations: string[] = [];
-  if (required.requireDiskEncryption && signals.disk_encrypted !== true) {
-    violations.push(VIOLATION.diskEncryptionRequired);
+  const signals = signalSet(report);
+  const context = {
+    platform: typeof report.platform === 'string' ? report.platform : null,
+    agent_version: typeof report.agent_version === 'string' ? report.agent_version : null,
+  };
+  const findings: PostureFinding[] = [];
+  for (const requirement of REQUIREMENTS) {
+    const finding = checkRequirement(requirement, required[requirement.field], signals, context);
+    if (finding) findings.push(finding);
   }
-  if (required.requireFirewall && signals.firewall_enabled !== true) {
-    violations.push(VIOLATION.firewallRequired);
-  }
-  if (required.requireAntivirus && signals.antivirus_enabled !== true) {
-    violations.push(VIOLATION.antivirusRequired);
-  }
-  const limit = required.maxPatchAgeDays;
-  if (limit !== null && (signals.patch_age_days === null || signals.patch_age_days > limit)) {
-    violations.push(patchAgeViolation(signals.patch_age_days, limit));
-  }
-  return { compliant: violations.length === 0, violations };
+  return verdictOf(findings);
 }
+
+export function verdictOf(findings: readonly PostureFinding[]): PostureVerdict {
+  return { compliant: findings.length === 0, violations: findings.map(violationText), findings: [...findings] };
+}
+
+/** The server's verdict for a report older than `report_max_age_s` (SPEC 3). */
+export function expiredVerdict(ageSeconds: number, maxAgeSeconds: number): PostureVerdict {
+  return verdictOf([
+    {
+      code: REPORT_EXPIRED.code,
+      signal: 'collected_at',
+      required: `<= ${maxAgeSeconds} s old`,
+      observed: Math.max(0, Math.floor(ageSeconds)),
+      limit: maxAgeSeconds,
+      message: `The latest posture report was collected ${Math.max(0, Math.floor(ageSeconds))} s ago; the organisation accepts reports at most ${maxAgeSeconds} s old`,
+    },
+  ]);
+}
+

@@ -15,7 +15,7 @@ const beat = (quarantined: boolean, extra: Partial<HeartbeatResult> = {}): Agent
 const report = (compliant: boolean, quarantined = !compliant): AgentEvent => ({
   type: 'REPORT_OK',
   at: 2_000,
-  response: { compliant, violations: compliant ? [] : ['firewall_required'], quarantined, mode: 'enforce', status: quarantined ? 'quarantined' : 'online' } satisfies ReportResult,
+  response: { compliant, violations: compliant ? [] : ['firewall_required'], findings: [], quarantined, mode: 'enforce', status: quarantined ? 'quarantined' : 'online' } satisfies ReportResult,
 });
 const types = (effects: readonly AgentEffect[]) => effects.map((e) => (e.type === 'SET_TIMER' ? `SET_TIMER:${e.timer}:${e.delayMs}` : e.type === 'SEND_HEARTBEAT' ? `SEND_HEARTBEAT:${e.fullPeers ? 'full' : 'delta'}` : e.type)).filter((t) => t !== 'LOG');
 
@@ -86,7 +86,7 @@ describe('transitions', () => {
 
   it('a report answer keeps the verdict for `ztna status`', () => {
     const { machine } = transition(enrolled('CONNECTED'), report(false));
-    expect(machine.lastVerdict).toEqual({ compliant: false, violations: ['firewall_required'], quarantined: true, mode: 'enforce' });
+    expect(machine.lastVerdict).toEqual({ compliant: false, violations: ['firewall_required'], findings: [], quarantined: true, mode: 'enforce' });
   });
 });
 
@@ -139,7 +139,7 @@ describe('a simulated day in the life (simulated clock, no sleeps)', () => {
         if (effect.type === 'SEND_REPORT') {
           sent.push({ at: now, what: 'report' });
           serverQuarantines = !localFixed;
-          run({ type: 'REPORT_OK', at: now, response: { compliant: localFixed, violations: localFixed ? [] : ['firewall_required'], quarantined: serverQuarantines, mode: 'enforce', status: serverQuarantines ? 'quarantined' : 'online' } });
+          run({ type: 'REPORT_OK', at: now, response: { compliant: localFixed, violations: localFixed ? [] : ['firewall_required'], findings: [], quarantined: serverQuarantines, mode: 'enforce', status: serverQuarantines ? 'quarantined' : 'online' } });
         }
         if (effect.type === 'CHECK_LOCAL_SIGNALS') run({ type: 'LOCAL_SIGNALS', changed: localFixed && serverQuarantines });
       }

@@ -17,9 +17,10 @@ describe('ztna posture status --local on this machine', () => {
     const result = await ztna('posture', 'status', '--local', '--json');
     expect(result.stderr).toBe('');
     const output = JSON.parse(result.stdout);
-    expect(Object.keys(output).sort()).toEqual(['compliant', 'report', 'source', 'violations']);
+    expect(Object.keys(output).sort()).toEqual(['compliant', 'findings', 'report', 'source', 'violations']);
+    expect(output.findings.map((finding: { code: string }) => finding.code)).toEqual(output.violations.map((violation: string) => violation.split(' ')[0]));
     expect(output.source).toBe('local');
-    for (const key of ['os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days']) {
+    for (const key of ['os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'os_version_number', 'screen_lock_enabled', 'secure_boot_enabled']) {
       expect(output.report).toHaveProperty(key);
       if (key !== 'os_version') expect(output.report.evidence[key].detail, key).toBeTruthy();
     }
@@ -36,7 +37,12 @@ describe('ztna posture status --local on this machine', () => {
     expect(lines[4]).toMatch(/^Firewall: {10}(enabled|disabled|unknown)$/);
     expect(lines[5]).toMatch(/^Antivirus: {9}(enabled|disabled|unknown)$/);
     expect(lines[6]).toMatch(/^Patch Age: {9}(\d+ days|unknown)$/);
+    expect(lines[7]).toBe('');
     expect(lines[8]).toMatch(/^Compliance: {8}(COMPLIANT|NON-COMPLIANT)$/);
+    // SPEC 7.2's signals follow the verdict, in the same column.
+    expect(result.stdout).toMatch(/^OS Version: {8}(\d+(\.\d+)*|unknown|not applicable)$/m);
+    expect(result.stdout).toMatch(/^Screen Lock: {7}(enabled|disabled|unknown|not applicable)$/m);
+    expect(result.stdout).toMatch(/^Secure Boot: {7}(enabled|disabled|unknown|not applicable)$/m);
     expect(result.stdout).not.toContain('\u001b[');
     expect(result.stdout).toContain('Evidence');
   });
@@ -98,7 +104,7 @@ describe('errors: exit 2 with a message that names the file and the problem', ()
     'empty.json': '',
     'typo-policy.json': JSON.stringify({ require_firewal: true }),
     'bad-report.json': JSON.stringify({ ...healthy, patch_age_days: -3 }),
-    'missing-field-report.json': JSON.stringify({ disk_encrypted: true, firewall_enabled: true, antivirus_enabled: true, patch_age_days: 1 }),
+    'bad-version-report.json': JSON.stringify({ ...healthy, os_version_number: '14.4-beta' }),
     'array.json': '[]',
   });
   const path = (name: string) => files[name] as string;
@@ -110,7 +116,7 @@ describe('errors: exit 2 with a message that names the file and the problem', ()
     { name: 'empty policy array', args: ['--policy', path('array.json')], message: /array\.json is not a valid policy/ },
     { name: 'missing report file', args: ['--policy', path('good-policy.json'), '--report', '/nonexistent/r.json'], message: /report file not found: \/nonexistent\/r\.json/ },
     { name: 'report field out of range', args: ['--policy', path('good-policy.json'), '--report', path('bad-report.json')], message: /bad-report\.json is not a valid report: patch_age_days/ },
-    { name: 'report field missing', args: ['--policy', path('good-policy.json'), '--report', path('missing-field-report.json')], message: /missing-field-report\.json is not a valid report: os_version/ },
+    { name: 'report version not dotted', args: ['--policy', path('good-policy.json'), '--report', path('bad-version-report.json')], message: /bad-version-report\.json is not a valid report: os_version_number: expected a dotted version/ },
     { name: 'a directory instead of a file', args: ['--policy', '/tmp'], message: /\/tmp is a directory/ },
   ];
   it.each(cases)('$name', async ({ args, message }) => {

@@ -103,6 +103,9 @@ describe('the PowerShell invocation', () => {
       ['antivirus_enabled', 'antivirus_enabled'],
       ['patch_age_days', 'patch_age_days'],
       ['os_version', 'os_version'],
+      ['os_version_number', 'os_version_number'],
+      ['screen_lock_enabled', 'screen_lock_enabled'],
+      ['secure_boot_enabled', 'secure_boot_enabled'],
     ]);
   });
 });

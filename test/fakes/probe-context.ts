@@ -20,7 +20,7 @@ export interface FakeCommand {
 export type FakeFile =
   | string
   | Buffer
-  | { content: string | Buffer; mtime?: Date }
+  | { content: string | Buffer; mtime?: Date; uid?: number }
   | { failure: FileFailure }
   | { dir: string[] };
 
@@ -152,7 +152,8 @@ export function fakeContext(host: FakeHost): FakeProbeContext {
       }
       if (typeof entry === 'object' && 'failure' in entry) return { exists: false, isDirectory: false, mtimeMs: 0 };
       const mtime = typeof entry === 'object' && 'content' in entry && entry.mtime ? entry.mtime : now;
-      return { exists: true, isDirectory: typeof entry === 'object' && 'dir' in entry, mtimeMs: mtime.getTime() };
+      const uid = typeof entry === 'object' && 'content' in entry && entry.uid !== undefined ? { uid: entry.uid } : {};
+      return { exists: true, isDirectory: typeof entry === 'object' && 'dir' in entry, mtimeMs: mtime.getTime(), ...uid };
     },
   };
 }

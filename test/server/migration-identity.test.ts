@@ -1,8 +1,10 @@
 /**
- * Schema migration 5 (SPEC 7.1) on a database written by the previous release (schema 4),
- * on both engines: ACL rules keep their meaning in the typed selector form, hostnames get
- * their comparison keys, posture_state reflects the stored verdicts, collected_at is the
- * report time, intervals above a day are clamped and machines keep their tags.
+ * Schema migrations 5 (SPEC 7.1) and 6 (SPEC 7.2) on a database written by an earlier
+ * release (schema 4), on both engines: ACL rules keep their meaning in the typed selector
+ * form, hostnames get their comparison keys, posture_state reflects the stored verdicts,
+ * collected_at is the report time, intervals above a day are clamped, machines keep their
+ * tags; stored verdicts gain their findings and policies read with every v2 requirement
+ * at its default.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { PG_TYPES, openPostgresStore } from '../../src/server/store/postgres/pos
 import { SQLITE_TYPES, openSqliteStore } from '../../src/server/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/server/store/store.ts';
 import { eq } from '../../src/server/store/query.ts';
+import { policyApiRow } from '../../src/server/domain/tables/posture-policies.ts';
+import { reportApiRow } from '../../src/server/domain/tables/posture-reports.ts';
 import { TEST_ENGINE, TEST_PG_URL } from './harness.ts';
 
 const at = '2026-11-01T10:00:00.000Z';
@@ -45,6 +49,7 @@ function legacyRows(bool: (value: boolean) => unknown, json: (value: unknown) =>
     ['machines', machine(ids.exempt, 'exempt-box', [], true)],
     ['posture_reports', report(ids.alpha, true)],
     ['posture_reports', report(ids.bravo, false)],
+    ['posture_policies', { id: randomUUID(), org_id: org, name: 'baseline', enabled: bool(true), require_disk_encryption: bool(true), require_firewall: bool(false), require_antivirus: bool(false), max_patch_age_days: 30, created_at: at, updated_at: at }],
     ['acl_rules', rule('bare-host-to-bare-id', 10, 'alpha', ids.bravo)],
     ['acl_rules', rule('uuid-hostname', 20, uuidHostname, `${ids.alpha} , tag:prod`)],
     ['acl_rules', rule('already-typed', 30, 'tag:Dev:team,*', `id:${ids.bravo}`)],
@@ -123,5 +128,35 @@ describe(`migration 5 on a schema-4 database (${TEST_ENGINE})`, () => {
     for (const report of await store.select('posture_reports')) expect(new Date(report.collected_at as string).toISOString()).toBe(new Date(report.reported_at as string).toISOString());
     const settings = await store.selectOne('org_settings', [eq('org_id', org)]);
     expect(settings).toMatchObject({ heartbeat_interval_s: 86_400, posture_interval_s: 300, report_max_age_s: 86_400 });
+  });
+});
+
+describe(`migration 6 on a schema-4 database (${TEST_ENGINE})`, () => {
+  it('gives every stored verdict its findings, keeps its violations, and reads later signals as unknown', async () => {
+    const reports = Object.fromEntries((await store.select('posture_reports')).map((report) => [report.machine_id, report]));
+    expect(reports[ids.alpha]).toMatchObject({ violations: [], findings: [], signals: {}, os_version: '12', platform: null, agent_version: null });
+    expect(reports[ids.bravo]?.violations).toEqual(['disk_encryption_required']);
+    expect(reports[ids.bravo]?.findings).toEqual([{ code: 'disk_encryption_required', signal: 'disk_encrypted', required: true, observed: false, limit: null, message: expect.stringMatching(/^disk_encryption_required/) }]);
+    const shown = reportApiRow(reports[ids.bravo] as Record<string, unknown>);
+    expect(shown).toMatchObject({ screen_lock_enabled: null, secure_boot_enabled: null, os_version_number: null, disk_encrypted: false });
+    expect(shown).not.toHaveProperty('signals');
+  });
+
+  it('keeps every policy as it was, with the v2 requirements at their defaults', async () => {
+    const [policy] = await store.select('posture_policies');
+    expect(policyApiRow(policy as Record<string, unknown>)).toMatchObject({
+      name: 'baseline',
+      require_disk_encryption: true,
+      max_patch_age_days: 30,
+      require_screen_lock: false,
+      require_secure_boot: false,
+      min_os_versions: null,
+      min_agent_version: null,
+    });
+  });
+
+  it('accepts a report without os_version now (SPEC 7.2: absent is unknown)', async () => {
+    await store.upsert('posture_reports', { id: randomUUID(), machine_id: ids.legacy, org_id: org, os_version: null, disk_encrypted: null, firewall_enabled: null, antivirus_enabled: null, patch_age_days: null, signals: { screen_lock_enabled: true }, platform: 'linux', agent_version: '0.2.0', compliant: true, violations: [], findings: [], mode: 'monitor', reported_at: at, collected_at: at, extras: null }, 'machine_id', ['id']);
+    expect(await store.selectOne('posture_reports', [eq('machine_id', ids.legacy)])).toMatchObject({ os_version: null, signals: { screen_lock_enabled: true } });
   });
 });

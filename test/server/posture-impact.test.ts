@@ -68,7 +68,7 @@ describe('POST /api/posture/impact', () => {
     const enforce = await preview({ mode: 'enforce' });
     expect(enforce).toMatchObject({ mode: 'enforce', current_mode: 'monitor', evaluated: 4, without_report: 1, would_release: [] });
     expect(enforce.would_quarantine).toEqual([
-      { machine_id: ids['no-firewall'], hostname: 'no-firewall', os: 'linux', status: 'online', quarantine_reason: null, violations: ['firewall_required'], reported_at: expect.any(String), expired: false },
+      { machine_id: ids['no-firewall'], hostname: 'no-firewall', os: 'linux', status: 'online', quarantine_reason: null, violations: ['firewall_required'], findings: [{ code: 'firewall_required', signal: 'firewall_enabled', required: true, observed: false, limit: null, message: expect.stringMatching(/firewall is off/) }], reported_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/), expired: false },
     ]);
     expect(hosts(enforce.offline_failing)).toEqual(['no-disk-offline']);
     expect(enforce.offline_failing[0].violations).toEqual(['disk_encryption_required']);

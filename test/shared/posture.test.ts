@@ -72,7 +72,16 @@ describe('evaluatePosture (SPEC section 2)', () => {
   });
 
   it('the default policy requires all three signals and patches within 30 days', () => {
-    expect(combinePolicies([DEFAULT_POLICY])).toEqual({ requireDiskEncryption: true, requireFirewall: true, requireAntivirus: true, maxPatchAgeDays: 30 });
+    expect(combinePolicies([DEFAULT_POLICY])).toEqual({
+      require_disk_encryption: true,
+      require_firewall: true,
+      require_antivirus: true,
+      max_patch_age_days: 30,
+      min_os_versions: null,
+      min_agent_version: null,
+      require_screen_lock: false,
+      require_secure_boot: false,
+    });
   });
 });
 
@@ -87,7 +96,8 @@ describe('schemas', () => {
     [{ ...compliantDevice, patch_age_days: -1 }, 'patch_age_days'],
     [{ ...compliantDevice, patch_age_days: 1.5 }, 'patch_age_days'],
     [{ ...compliantDevice, os_version: '' }, 'os_version'],
-    [{ disk_encrypted: true, firewall_enabled: true, antivirus_enabled: true, patch_age_days: 1 }, 'os_version'],
+    [{ ...compliantDevice, os_version_number: '14.4-beta' }, 'os_version_number'],
+    [{ ...compliantDevice, screen_lock_enabled: 'on' }, 'screen_lock_enabled'],
   ])('rejects a bad report naming the field (%#)', (report, field) => {
     const result = postureReportSchema.safeParse(report);
     expect(result.success).toBe(false);

@@ -15,6 +15,7 @@ import { configDir } from '../../agent/paths.ts';
 import type { HeartbeatResponse, Peer } from '../../agent/reporting.ts';
 import { sendHeartbeat, sendReport } from '../../agent/reporting.ts';
 import type { AgentMachine, AgentStateName, ReportResult } from '../../agent/state-machine.ts';
+import type { PostureFinding } from '../../shared/signals.ts';
 import { ZtnaError } from '../../shared/errors.ts';
 import { AGENT_VERSION } from '../../version.ts';
 
@@ -41,6 +42,7 @@ export interface UpResult {
   readonly status: string;
   readonly compliant: boolean;
   readonly violations: readonly string[];
+  readonly findings: readonly PostureFinding[];
   readonly quarantined: boolean;
   readonly mode: string;
 }
@@ -103,7 +105,7 @@ export async function up(options: {
     const enrollment: Enrollment = { server_url: serverUrl, machine_id: registered.machine_id, node_key: registered.node_key, hostname: enrolledAs, enrolled_at: new Date().toISOString() };
     await writeEnrollment(dir, enrollment);
     const verdict = await sendReport(client, enrollment, report).catch((error: unknown) => explain(error, serverUrl));
-    return { machine_id: enrollment.machine_id, server_url: serverUrl, hostname: enrolledAs, status: verdict.status, compliant: verdict.compliant, violations: verdict.violations, quarantined: verdict.quarantined, mode: verdict.mode };
+    return { machine_id: enrollment.machine_id, server_url: serverUrl, hostname: enrolledAs, status: verdict.status, compliant: verdict.compliant, violations: verdict.violations, findings: verdict.findings, quarantined: verdict.quarantined, mode: verdict.mode };
   } finally {
     await client.close();
   }
@@ -190,13 +192,14 @@ export interface StatusResult {
   readonly last_report: string | null;
   readonly compliant: boolean | null;
   readonly violations: readonly string[];
+  readonly findings: readonly PostureFinding[];
   readonly mode: string | null;
 }
 
 export async function status(): Promise<StatusResult> {
   const dir = configDir();
   const enrollment = await readEnrollment(dir);
-  const none = { server_url: null, machine_id: null, hostname: null, machine_status: null, server_reachable: null, last_heartbeat: null, last_report: null, compliant: null, violations: [], mode: null };
+  const none = { server_url: null, machine_id: null, hostname: null, machine_status: null, server_reachable: null, last_heartbeat: null, last_report: null, compliant: null, violations: [], findings: [], mode: null };
   if (!enrollment) return { enrolled: false, agent_state: 'DISCONNECTED', daemon: 'not running', ...none };
   const base = { enrolled: true, server_url: enrollment.server_url, machine_id: enrollment.machine_id, hostname: enrollment.hostname };
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -213,6 +216,7 @@ export async function status(): Promise<StatusResult> {
       last_report: iso(m.lastReportAt),
       compliant: m.lastVerdict?.compliant ?? null,
       violations: m.lastVerdict?.violations ?? [],
+      findings: m.lastVerdict?.findings ?? [],
       mode: m.lastVerdict?.mode ?? null,
     };
   }
@@ -230,6 +234,7 @@ export async function status(): Promise<StatusResult> {
       last_report: null,
       compliant: null,
       violations: [],
+      findings: [],
       mode: beat.mode,
     };
   } catch (error) {

@@ -8,13 +8,15 @@
  */
 import { collectLocalReport } from '../../agent/local-posture.ts';
 import type { LocalCollectOptions } from '../../agent/local-posture.ts';
-import type { PosturePolicy, PostureReport } from '../../shared/posture.ts';
+import type { PolicyLike, PostureFinding, PostureReport } from '../../shared/posture.ts';
 import { DEFAULT_POLICY, evaluatePosture } from '../../shared/posture.ts';
 
 export interface PostureResult {
   readonly report: PostureReport;
   readonly compliant: boolean;
   readonly violations: readonly string[];
+  /** One structured finding per violation, in the same order (SPEC 7.2). */
+  readonly findings: readonly PostureFinding[];
   readonly quarantined?: boolean;
   readonly mode?: string;
   readonly source: 'server' | 'local';
@@ -23,12 +25,12 @@ export interface PostureResult {
 }
 
 const POLICY_EXPECTATION =
-  'a JSON object with enabled, require_disk_encryption, require_firewall, require_antivirus (booleans) and max_patch_age_days (integer or null), or a non-empty array of such objects';
+  'a JSON object with enabled, require_disk_encryption, require_firewall, require_antivirus, require_screen_lock, require_secure_boot (booleans), max_patch_age_days (integer or null), min_os_versions ({"darwin": "14.4", …} or null) and min_agent_version (dotted version or null), or a non-empty array of such objects';
 const REPORT_EXPECTATION =
-  'a JSON object with os_version (string), disk_encrypted, firewall_enabled, antivirus_enabled (true, false or null) and patch_age_days (integer >= 0 or null)';
+  'a JSON object with any of os_version (string), disk_encrypted, firewall_enabled, antivirus_enabled, screen_lock_enabled, secure_boot_enabled (true, false or null), patch_age_days (integer >= 0 or null) and os_version_number (dotted version or null)';
 
 // The file loaders (and with them zod) are loaded only when a file is given.
-export async function loadPolicies(path: string): Promise<PosturePolicy[]> {
+export async function loadPolicies(path: string): Promise<PolicyLike[]> {
   const [{ loadJsonFile }, { policyFileSchema }] = await Promise.all([import('../../shared/json-file.ts'), import('../../shared/posture-schemas.ts')]);
   const parsed = await loadJsonFile(path, policyFileSchema, { noun: 'policy', invalidCode: 'invalid_policy', expected: POLICY_EXPECTATION });
   return Array.isArray(parsed) ? parsed : [parsed];
@@ -63,12 +65,12 @@ export async function postureStatus(options: PostureStatusOptions): Promise<Post
       const { reportThroughDaemon, reportToServer } = await import('./connection.ts');
       const viaDaemon = await reportThroughDaemon();
       if (viaDaemon) {
-        return { report: viaDaemon.report, compliant: viaDaemon.compliant, violations: [...viaDaemon.violations], quarantined: viaDaemon.quarantined, mode: viaDaemon.mode, source: 'server', policy: 'the server\'s' };
+        return { report: viaDaemon.report, compliant: viaDaemon.compliant, violations: [...viaDaemon.violations], findings: [...(viaDaemon.findings ?? [])], quarantined: viaDaemon.quarantined, mode: viaDaemon.mode, source: 'server', policy: 'the server\'s' };
       }
       const report = await collectLocalReport(options);
       const verdict = await reportToServer(report);
       if (verdict) {
-        return { report, compliant: verdict.compliant, violations: [...verdict.violations], quarantined: verdict.quarantined, mode: verdict.mode, source: 'server', policy: 'the server\'s' };
+        return { report, compliant: verdict.compliant, violations: [...verdict.violations], findings: [...verdict.findings], quarantined: verdict.quarantined, mode: verdict.mode, source: 'server', policy: 'the server\'s' };
       }
     }
   }

@@ -1,6 +1,7 @@
 /** Pieces every page uses: status and compliance badges, times, violation chips, empty states. */
 import type { Child } from '../dom.ts';
 import { h } from '../dom.ts';
+import type { ViolationLike } from '../format.ts';
 import { absoluteTime, relativeTime, violationLabel } from '../format.ts';
 import type { Live } from '../realtime.ts';
 import type { Machine, Mode, PostureReportRow, SessionInfo } from '../types.ts';
@@ -54,12 +55,12 @@ export function refreshTimes(root: ParentNode, now = Date.now()): void {
   }
 }
 
-export function violationChips(violations: readonly string[]): HTMLElement {
+export function violationChips(violations: readonly ViolationLike[]): HTMLElement {
   if (violations.length === 0) return h('span', { class: 'muted' }, '—');
   return h(
     'ul',
     { class: 'chips', 'aria-label': 'violations' },
-    violations.map((code) => h('li', { class: 'chip', title: code }, violationLabel(code))),
+    violations.map((violation) => h('li', { class: 'chip', title: typeof violation === 'string' ? violation : violation.message }, violationLabel(violation))),
   );
 }
 

@@ -7,7 +7,9 @@ import { ApiError, patchRows, rows } from '../api.ts';
 import { confirmDialog } from '../dialog.ts';
 import { announce, h, replace } from '../dom.ts';
 import type { Child } from '../dom.ts';
-import { SIGNALS, auditSummary, eventLabel, eventTone, signalValue, violationExplanation, violationLabel, violationSignal } from '../format.ts';
+import type { ViolationLike } from '../format.ts';
+import { SIGNALS, auditSummary, eventLabel, eventTone, requirementText, signalValue, violationCode, violationExplanation, violationLabel, violationSignal } from '../format.ts';
+import { REQUIREMENTS } from '../../shared/signals.ts';
 import { combinePolicies } from '../../shared/posture.ts';
 import type { AgentCommandRow, AuditRow, Machine, OrgSettingsRow, PolicyRow, PostureReportRow, SignalEvidence } from '../types.ts';
 import type { Page } from './common.ts';
@@ -107,9 +109,9 @@ export const devicePage: Page = (main, params, context) => {
     if (hadFocus) actions.querySelector('button')?.focus();
   }
 
-  function currentViolations(): string[] {
+  function currentViolations(): ViolationLike[] {
     const report = data?.report;
-    return report && report.mode !== 'disabled' ? report.violations : [];
+    return report && report.mode !== 'disabled' ? report.findings : [];
   }
 
   function renderVerdict(): void {
@@ -117,7 +119,11 @@ export const devicePage: Page = (main, params, context) => {
     const { machine, report, settings } = data;
     const mode = settings?.posture_enforcement ?? 'disabled';
     const violations = currentViolations();
-    const list = violations.length > 0 ? h('ul', { class: 'violations' }, violations.map((code) => h('li', null, h('strong', null, violationLabel(code)), ' — ', violationExplanation(code), ' ', h('code', { class: 'code-name' }, code)))) : null;
+    const platform = report?.platform ?? machine.os;
+    const list =
+      violations.length > 0
+        ? h('ul', { class: 'violations' }, violations.map((violation) => h('li', null, h('strong', null, violationLabel(violation)), ' — ', violationExplanation(violation, platform), ' ', h('code', { class: 'code-name' }, violationCode(violation)))))
+        : null;
     let tone: 'blocked' | 'warning' | 'ok';
     let title: string;
     const body: Child[] = [];
@@ -169,14 +175,12 @@ export const devicePage: Page = (main, params, context) => {
       return;
     }
     const required = combinePolicies(policies);
-    const requiredOf: Record<string, string> = {
-      disk_encrypted: required.requireDiskEncryption ? 'required' : 'not required',
-      firewall_enabled: required.requireFirewall ? 'required' : 'not required',
-      antivirus_enabled: required.requireAntivirus ? 'required' : 'not required',
-      patch_age_days: required.maxPatchAgeDays === null ? 'no limit' : `≤ ${required.maxPatchAgeDays} days`,
-      os_version: 'recorded only',
+    const platform = report.platform ?? report.extras?.platform ?? data.machine.os;
+    const requiredOf = (key: string): string => {
+      const texts = REQUIREMENTS.filter((requirement) => requirement.subject === key).map((requirement) => requirementText(requirement, required[requirement.field], platform));
+      return texts.find((text) => text !== null) ?? (texts.length > 0 ? 'not required' : 'recorded only');
     };
-    const failing = new Set(report.violations.map(violationSignal).filter((key) => key !== null));
+    const failing = new Set(currentViolations().map(violationSignal).filter((key) => key !== null));
     const evidence = report.extras?.evidence ?? {};
     const extras = report.extras ?? {};
     replace(
@@ -204,13 +208,14 @@ export const devicePage: Page = (main, params, context) => {
             null,
             SIGNALS.map(({ key, label }) => {
               const value = report[key];
-              const result = key === 'os_version' ? 'info' : report.mode === 'disabled' ? 'not_evaluated' : failing.has(key) ? 'fail' : requiredOf[key] === 'not required' || requiredOf[key] === 'no limit' ? 'not_required' : 'pass';
+              const policy = requiredOf(key);
+              const result = policy === 'recorded only' ? 'info' : report.mode === 'disabled' ? 'not_evaluated' : failing.has(key) ? 'fail' : policy === 'not required' ? 'not_required' : 'pass';
               return h(
                 'tr',
                 { 'data-signal': key, 'data-result': result },
                 h('th', { scope: 'row', 'data-label': 'Signal' }, label),
                 h('td', { 'data-label': 'Reported' }, h('span', { class: `value value-${value === null ? 'unknown' : value === false ? 'off' : 'on'}` }, signalValue(key, value))),
-                h('td', { 'data-label': 'Policy' }, requiredOf[key]),
+                h('td', { 'data-label': 'Policy' }, policy),
                 h('td', { 'data-label': 'Result' }, resultBadge(result)),
                 h('td', { 'data-label': 'Evidence', class: 'cell-evidence' }, evidenceBlock(evidence[key])),
               );

@@ -13,7 +13,7 @@ import type { Machine, PostureReportRow } from '../types.ts';
 import type { Compliance, Page } from './common.ts';
 import { complianceBadge, complianceOf, emptyState, errorState, pageHeader, refreshTimes, riskMeter, statusBadge, timeCell, violationChips } from './common.ts';
 
-type ReportSummary = Pick<PostureReportRow, 'machine_id' | 'compliant' | 'violations' | 'mode' | 'reported_at'>;
+type ReportSummary = Pick<PostureReportRow, 'machine_id' | 'compliant' | 'findings' | 'mode' | 'reported_at'>;
 
 const MAX_VISIBLE = 500;
 
@@ -97,7 +97,7 @@ export const devicesPage: Page = (main, _params, context) => {
         h('span', { class: `sub${machine.posture_exempt ? ' exempt' : ''}` }, statusNote(machine)),
       ),
       h('td', { class: 'cell-compliance', 'data-label': 'Compliance' }, complianceBadge(compliance(machine.id))),
-      h('td', { class: 'cell-violations', 'data-label': 'Violations' }, violationChips(report && report.mode !== 'disabled' ? report.violations : [])),
+      h('td', { class: 'cell-violations', 'data-label': 'Violations' }, violationChips(report && report.mode !== 'disabled' ? report.findings : [])),
       h('td', { class: 'cell-risk', 'data-label': 'Risk' }, riskMeter(machine.risk_score)),
       h('td', { class: 'cell-seen', 'data-label': 'Last seen' }, timeCell(machine.last_seen)),
       h('td', { class: 'cell-os', 'data-label': 'OS' }, h('span', null, machine.os ?? 'unknown'), machine.os_version ? h('span', { class: 'sub' }, machine.os_version) : null),
@@ -198,7 +198,7 @@ export const devicesPage: Page = (main, _params, context) => {
     try {
       const [machineRows, reportRows] = await Promise.all([
         rows<Machine>('machines', { order: 'hostname.asc' }),
-        rows<ReportSummary>('posture_reports', { select: 'machine_id,compliant,violations,mode,reported_at' }),
+        rows<ReportSummary>('posture_reports', { select: 'machine_id,compliant,findings,mode,reported_at' }),
       ]);
       machines.clear();
       reports.clear();

@@ -14,6 +14,10 @@ import { confirmDialog } from '../dialog.ts';
 import { announce, h, replace } from '../dom.ts';
 import type { Child } from '../dom.ts';
 import { combinePolicies } from '../../shared/posture.ts';
+import type { Platform, PolicyRequirements, RequirementField } from '../../shared/signals.ts';
+import { PLATFORMS, REQUIREMENTS, requirementDefault } from '../../shared/signals.ts';
+import { isVersion } from '../../shared/versions.ts';
+import { requirementText } from '../format.ts';
 import type { AclRuleRow, ImpactPreview, ImpactedMachine, Mode, OrgSettingsRow, PolicyRow } from '../types.ts';
 import type { Page } from './common.ts';
 import { emptyState, errorState, pageHeader, violationChips } from './common.ts';
@@ -24,7 +28,8 @@ const MODES: ReadonlyArray<{ mode: Mode; title: string; text: string }> = [
   { mode: 'enforce', title: 'Enforce', text: 'Failing online devices are quarantined and compliant ones released. Every change re-evaluates all devices at once.' },
 ];
 
-type PolicyFields = Pick<PolicyRow, 'name' | 'enabled' | 'require_disk_encryption' | 'require_firewall' | 'require_antivirus' | 'max_patch_age_days'>;
+/** What the form edits: name, enabled and every requirement of the catalogue. */
+type PolicyFields = Pick<PolicyRow, 'name' | 'enabled'> & PolicyRequirements;
 
 export const policyPage: Page = (main, _params, context) => {
   let settings: OrgSettingsRow | null = null;
@@ -185,16 +190,14 @@ export const policyPage: Page = (main, _params, context) => {
 
   function renderPolicies(): void {
     const effective = combinePolicies(policies.map((policy) => ({ ...policy })));
-    const requirements = [
-      effective.requireDiskEncryption ? 'disk encryption' : null,
-      effective.requireFirewall ? 'firewall' : null,
-      effective.requireAntivirus ? 'antivirus' : null,
-      effective.maxPatchAgeDays !== null ? `patches ≤ ${effective.maxPatchAgeDays} days` : null,
-    ].filter((part): part is string => part !== null);
+    const requirements = REQUIREMENTS.map((requirement) => {
+      const text = requirementText(requirement, effective[requirement.field]);
+      return text === null ? null : `${requirement.label.replace(/^Require /, '')}${text === 'required' ? '' : ` ${text}`}`;
+    }).filter((part): part is string => part !== null);
     replace(
       policySection,
       h('h2', { id: 'policies-title' }, 'Policies'),
-      h('p', null, 'Enabled policies combine: a requirement holds if any enabled policy requires it, and the smallest patch age wins. An unknown signal fails a requirement.'),
+      h('p', null, 'Enabled policies combine: a requirement holds if any enabled policy requires it, the smallest patch age and the largest minimum version win. An unknown signal fails a requirement.'),
       h('p', { class: 'effective' }, h('strong', null, 'In effect: '), requirements.length > 0 ? requirements.join(', ') : 'nothing is required'),
       policies.length === 0 ? emptyState('No policies yet', 'Without a policy every report is compliant. Add one below.') : null,
       h('div', { class: 'policies' }, policies.map((policy) => policyForm(policy))),
@@ -214,25 +217,35 @@ export const policyPage: Page = (main, _params, context) => {
   function policyForm(policy: PolicyRow | null): HTMLFormElement {
     const key = policy?.id ?? `new-${Math.random().toString(36).slice(2)}`;
     const input = (name: string, attrs: Record<string, string | boolean>) => h('input', { id: `${key}-${name}`, name, ...attrs });
-    const check = (name: keyof PolicyFields, label: string) => h('label', { class: 'check' }, input(name, { type: 'checkbox', checked: Boolean(policy ? policy[name] : name === 'enabled') }), h('span', null, label));
+    const check = (name: 'enabled' | RequirementField, label: string) => h('label', { class: 'check' }, input(name, { type: 'checkbox', checked: Boolean(policy ? policy[name] : name === 'enabled') }), h('span', null, label));
+    const text = (name: string, label: string, value: string, placeholder: string) =>
+      h('label', { class: 'field version', for: `${key}-${name}` }, h('span', null, label), input(name, { type: 'text', value, placeholder, maxlength: '40', inputmode: 'decimal', pattern: '[0-9]+(\\.[0-9]+)*' }));
+    // One control per requirement of the catalogue, by its kind.
+    const controls = REQUIREMENTS.map((requirement) => {
+      const current = policy ? policy[requirement.field] : requirementDefault(requirement.kind);
+      switch (requirement.kind) {
+        case 'flag':
+          return check(requirement.field, requirement.label.replace(/^Require /, '').replace(/^./, (first) => first.toUpperCase()));
+        case 'max':
+          return h(
+            'label',
+            { class: 'field patch', for: `${key}-${requirement.field}` },
+            h('span', null, requirement.label),
+            input(requirement.field, { type: 'number', min: '0', max: '100000', step: '1', inputmode: 'numeric', placeholder: 'no limit', value: typeof current === 'number' ? String(current) : '' }),
+          );
+        case 'min_version':
+          return text(requirement.field, requirement.label, typeof current === 'string' ? current : '', 'no minimum');
+        case 'min_version_by_platform': {
+          const minimums = (current ?? {}) as Partial<Record<Platform, string>>;
+          return h('fieldset', { class: 'minimums' }, h('legend', null, requirement.label), PLATFORMS.map((platform) => text(`${requirement.field}.${platform}`, platform, minimums[platform] ?? '', 'no minimum')));
+        }
+      }
+    });
     const form = h(
       'form',
       { class: 'policy-card', 'data-policy': policy?.id ?? 'new', 'aria-label': `Policy ${policy?.name ?? '(new)'}` },
       h('div', { class: 'policy-row' }, h('label', { class: 'field grow', for: `${key}-name` }, h('span', null, 'Name'), input('name', { type: 'text', value: policy?.name ?? 'baseline', required: true, maxlength: '200' })), check('enabled', 'Enabled')),
-      h(
-        'fieldset',
-        { class: 'requirements' },
-        h('legend', null, 'Require'),
-        check('require_disk_encryption', 'Disk encryption'),
-        check('require_firewall', 'Firewall'),
-        check('require_antivirus', 'Antivirus'),
-        h(
-          'label',
-          { class: 'field patch', for: `${key}-max_patch_age_days` },
-          h('span', null, 'Max patch age (days)'),
-          input('max_patch_age_days', { type: 'number', min: '0', max: '100000', step: '1', inputmode: 'numeric', placeholder: 'no limit', value: policy?.max_patch_age_days === null || policy?.max_patch_age_days === undefined ? '' : String(policy.max_patch_age_days) }),
-        ),
-      ),
+      h('fieldset', { class: 'requirements' }, h('legend', null, 'Require'), controls),
       h(
         'div',
         { class: 'policy-actions' },
@@ -251,20 +264,41 @@ export const policyPage: Page = (main, _params, context) => {
   }
 
   function fieldsOf(form: HTMLFormElement): PolicyFields | string {
-    const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null);
+    const value = (name: string) => form.elements.namedItem(name) as HTMLInputElement | null;
     const name = value('name')?.value.trim() ?? '';
     if (name === '') return 'Give the policy a name.';
-    const patchText = value('max_patch_age_days')?.value.trim() ?? '';
-    const patch = patchText === '' ? null : Number(patchText);
-    if (patch !== null && (!Number.isInteger(patch) || patch < 0 || patch > 100_000)) return 'Max patch age: a whole number of days (0 to 100000), or empty for no limit.';
-    return {
-      name,
-      enabled: value('enabled')?.checked ?? true,
-      require_disk_encryption: value('require_disk_encryption')?.checked ?? false,
-      require_firewall: value('require_firewall')?.checked ?? false,
-      require_antivirus: value('require_antivirus')?.checked ?? false,
-      max_patch_age_days: patch,
-    };
+    const fields: Record<string, unknown> = { name, enabled: value('enabled')?.checked ?? true };
+    for (const requirement of REQUIREMENTS) {
+      switch (requirement.kind) {
+        case 'flag':
+          fields[requirement.field] = value(requirement.field)?.checked ?? false;
+          break;
+        case 'max': {
+          const raw = value(requirement.field)?.value.trim() ?? '';
+          const limit = raw === '' ? null : Number(raw);
+          if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > 100_000)) return `${requirement.label}: a whole number of days (0 to 100000), or empty for no limit.`;
+          fields[requirement.field] = limit;
+          break;
+        }
+        case 'min_version': {
+          const raw = value(requirement.field)?.value.trim() ?? '';
+          if (raw !== '' && !isVersion(raw)) return `${requirement.label}: a dotted version such as 0.2.0, or empty for none.`;
+          fields[requirement.field] = raw === '' ? null : raw;
+          break;
+        }
+        case 'min_version_by_platform': {
+          const minimums: Partial<Record<Platform, string>> = {};
+          for (const platform of PLATFORMS) {
+            const raw = value(`${requirement.field}.${platform}`)?.value.trim() ?? '';
+            if (raw !== '' && !isVersion(raw)) return `${requirement.label} (${platform}): a dotted version such as 14.4 or 10.0.22631, or empty for none.`;
+            if (raw !== '') minimums[platform] = raw;
+          }
+          fields[requirement.field] = Object.keys(minimums).length > 0 ? minimums : null;
+          break;
+        }
+      }
+    }
+    return fields as PolicyFields;
   }
 
   /** In enforce mode, shows what `proposed` would do and asks; elsewhere just asks nothing. */
@@ -325,15 +359,16 @@ export const policyPage: Page = (main, _params, context) => {
 };
 
 function policyFields(policy: PolicyFields): PolicyFields {
-  const { name, enabled, require_disk_encryption, require_firewall, require_antivirus, max_patch_age_days } = policy;
-  return { name, enabled, require_disk_encryption, require_firewall, require_antivirus, max_patch_age_days };
+  const fields: Record<string, unknown> = { name: policy.name, enabled: policy.enabled };
+  for (const requirement of REQUIREMENTS) fields[requirement.field] = policy[requirement.field];
+  return fields as PolicyFields;
 }
 
 function impactList(machines: readonly ImpactedMachine[], withViolations: boolean): HTMLElement {
   return h(
     'ul',
     { class: 'impact-list' },
-    machines.slice(0, 50).map((machine) => h('li', { 'data-machine': machine.machine_id }, h('a', { href: `#/devices/${encodeURIComponent(machine.machine_id)}` }, machine.hostname), withViolations ? violationChips(machine.violations) : null)),
+    machines.slice(0, 50).map((machine) => h('li', { 'data-machine': machine.machine_id }, h('a', { href: `#/devices/${encodeURIComponent(machine.machine_id)}` }, machine.hostname), withViolations ? violationChips(machine.findings ?? machine.violations) : null)),
     machines.length > 50 ? h('li', { class: 'muted' }, `and ${machines.length - 50} more`) : null,
   );
 }

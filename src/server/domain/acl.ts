@@ -93,7 +93,7 @@ export async function evaluateAccess(context: DomainContext, orgId: string, requ
     ]);
     // The source must pass; the destination must at least have a current verdict (SPEC
     // 7.1: a machine without one is in no peer list, so nothing may reach it either).
-    if (src.posture_exempt !== true && (!srcReport || !currentVerdict(srcReport, view, now).compliant)) return { allowed: false, matched_rule: 'posture_policy' };
+    if (src.posture_exempt !== true && (!srcReport || !currentVerdict(srcReport, view, now, src).compliant)) return { allowed: false, matched_rule: 'posture_policy' };
     if (dst.posture_exempt !== true && (!dstReport || isExpired(dstReport, view.settings, now))) return { allowed: false, matched_rule: 'posture_policy' };
   }
   const rules = await store.select('acl_rules', {

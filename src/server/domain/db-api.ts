@@ -30,6 +30,10 @@ import { inTransaction } from './context.ts';
 import { retireMachines, setMachineStatus } from './machines.ts';
 import { applyEnforcement, currentVerdict, loadOrgPolicy, postureStateOf, reevaluateOrg, statusChanged, REMEDIATION_TTL_MS } from './posture-service.ts';
 import { settingsPatchSchema } from './settings.ts';
+import { requirementFieldSchemas } from '../../shared/posture-schemas.ts';
+import { REQUIREMENTS, requirementDefault } from '../../shared/signals.ts';
+import { JSON_REQUIREMENT_FIELDS, policyApiRow, requirementColumns, touchesJsonRequirements } from './tables/posture-policies.ts';
+import { JSON_SIGNAL_FIELDS, reportApiRow } from './tables/posture-reports.ts';
 
 export const API_TABLES = ['machines', 'posture_reports', 'posture_policies', 'org_settings', 'audit_log', 'auth_keys', 'agent_commands', 'acl_rules'] as const;
 export type ApiTable = (typeof API_TABLES)[number];
@@ -42,10 +46,31 @@ export function apiTable(name: string): ApiTable {
 const RESERVED = new Set(['order', 'limit', 'offset', 'select']);
 const MAX_LIMIT = 10_000;
 
+/**
+ * Fields the API shows as columns that are stored inside one JSON column (signals and
+ * requirements added after schema 1: tables/posture-*.ts). They can be read and selected,
+ * not filtered or ordered on.
+ */
+const JSON_FIELDS: Partial<Record<ApiTable, { readonly column: string; readonly fields: readonly string[] }>> = {
+  posture_reports: { column: 'signals', fields: JSON_SIGNAL_FIELDS },
+  posture_policies: { column: 'requirements', fields: JSON_REQUIREMENT_FIELDS },
+};
+
+function isJsonField(table: ApiTable, column: string): boolean {
+  return JSON_FIELDS[table]?.fields.includes(column) ?? false;
+}
+
 function publicColumn(table: ApiTable, column: string, what: string): ColumnDef {
+  if (isJsonField(table, column)) throw badRequest(`${what}: ${column} cannot be used in ${what} (it is stored with the other fields added in version 2 of ${table}); read the rows and pick them client-side`);
   const def = columnOf(tableDef(table), column);
   if (!def || def.internal) throw badRequest(`${what}: unknown column "${column}" in ${table}`);
   return def;
+}
+
+/** A stored row as the API shows it: JSON-kept fields top-level, internal columns gone. */
+export function apiRow(table: ApiTable, row: Row): Row {
+  const shown = table === 'posture_reports' ? reportApiRow(row) : table === 'posture_policies' ? policyApiRow(row) : row;
+  return publicRow(table, shown);
 }
 
 /** Parses one filter value as the column's type; 400 naming the column otherwise. */
@@ -96,13 +121,17 @@ function parseFilter(table: ApiTable, column: string, raw: string): Filter {
 
 export type QueryParams = Record<string, string | string[] | undefined>;
 
+/** A table query plus the fields `select=` asked for (applied after the JSON-kept fields are spread). */
+export type TableQuery = Query & { readonly project?: readonly string[] };
+
 /** PostgREST query string → Query. `orgId` scoping is added by the caller. */
-export function parseTableQuery(table: ApiTable, params: QueryParams): Query {
+export function parseTableQuery(table: ApiTable, params: QueryParams): TableQuery {
   const filters: Filter[] = [];
   let order: OrderBy[] | undefined;
   let limit: number | undefined;
   let offset: number | undefined;
   let columns: string[] | undefined;
+  let project: string[] | undefined;
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [value];
@@ -124,16 +153,26 @@ export function parseTableQuery(table: ApiTable, params: QueryParams): Query {
         if (key === 'limit') limit = Math.min(number, MAX_LIMIT);
         else offset = number;
       } else if (single !== '*') {
-        columns = single.split(',').map((column) => {
-          publicColumn(table, column.trim(), 'select');
-          return column.trim();
-        });
+        project = single.split(',').map((column) => column.trim());
+        const stored = new Set<string>();
+        for (const column of project) {
+          const json = JSON_FIELDS[table];
+          if (json && isJsonField(table, column)) stored.add(json.column);
+          else stored.add((publicColumn(table, column, 'select'), column));
+        }
+        columns = [...stored];
       }
       continue;
     }
     for (const raw of values) filters.push(parseFilter(table, key, raw));
   }
-  return { filters, ...(order ? { order } : {}), limit: limit ?? MAX_LIMIT, ...(offset !== undefined ? { offset } : {}), ...(columns ? { columns } : {}) };
+  return {
+    filters,
+    ...(order ? { order } : {}),
+    limit: limit ?? MAX_LIMIT,
+    ...(offset !== undefined ? { offset } : {}),
+    ...(columns ? { columns, project } : {}),
+  };
 }
 
 /** Adds the org scope; refuses filters that name another org. */
@@ -148,10 +187,14 @@ function scoped(filters: readonly Filter[], orgId: string): Filter[] {
   return [...filters, eq('org_id', orgId)];
 }
 
-export async function selectRows(context: DomainContext, table: ApiTable, orgId: string, query: Query): Promise<Row[]> {
+export async function selectRows(context: DomainContext, table: ApiTable, orgId: string, query: TableQuery): Promise<Row[]> {
   if (table === 'machines') await context.lastSeen.flush(context.store);
-  const rows = await context.store.select(table, { ...query, filters: scoped(query.filters ?? [], orgId) });
-  return rows.map((row) => publicRow(table, row));
+  const { project, ...storeQuery } = query;
+  const rows = await context.store.select(table, { ...storeQuery, filters: scoped(query.filters ?? [], orgId) });
+  return rows.map((row) => {
+    const shown = apiRow(table, row);
+    return project ? Object.fromEntries(project.filter((field) => Object.hasOwn(shown, field)).map((field) => [field, shown[field]])) : shown;
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,13 +204,14 @@ const name = z.string().trim().min(1).max(200);
 const tag = z.string().regex(TAG, `tags are lower-case letters, digits and dashes, starting with a letter or digit (${TAG.source})`);
 const isoTimestamp = z.iso.datetime({ offset: true });
 
+/** A policy's name, `enabled`, and every requirement of the catalogue (src/shared/signals.ts). */
 const policyFields = {
   name: name.optional(),
   enabled: z.boolean().optional(),
-  require_disk_encryption: z.boolean().optional(),
-  require_firewall: z.boolean().optional(),
-  require_antivirus: z.boolean().optional(),
-  max_patch_age_days: z.number().int().min(0).max(100_000).nullable().optional(),
+  ...(Object.fromEntries(REQUIREMENTS.map((requirement) => [requirement.field, requirementFieldSchemas[requirement.field].optional()])) as Record<
+    (typeof REQUIREMENTS)[number]['field'],
+    z.ZodOptional<z.ZodType>
+  >),
 };
 const aclFields = {
   name: name.optional(),
@@ -242,24 +286,24 @@ export async function insertRow(context: DomainContext, table: ApiTable, orgId: 
     case 'posture_policies': {
       const input = validate(CREATE_SCHEMAS.posture_policies, body);
       ownOrg(input.org_id, orgId);
+      const requirements = Object.fromEntries(
+        REQUIREMENTS.map((requirement) => [requirement.field, (input as Record<string, unknown>)[requirement.field] ?? requirementDefault(requirement.kind)]),
+      );
       const row = await inTransaction(context, async (tx, effects) => {
         const inserted = await tx.insert('posture_policies', {
           id: randomUUID(),
           org_id: orgId,
           name: input.name ?? 'posture policy',
           enabled: input.enabled ?? true,
-          require_disk_encryption: input.require_disk_encryption ?? false,
-          require_firewall: input.require_firewall ?? false,
-          require_antivirus: input.require_antivirus ?? false,
-          max_patch_age_days: input.max_patch_age_days ?? null,
+          ...requirementColumns(requirements),
           created_at: at,
           updated_at: at,
         });
-        await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'created', policy: inserted }, at: now });
+        await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'created', policy: apiRow('posture_policies', inserted) }, at: now });
         return inserted;
       });
       await reevaluateOrg(context, orgId);
-      return row;
+      return apiRow('posture_policies', row);
     }
     case 'acl_rules': {
       const input = validate(CREATE_SCHEMAS.acl_rules, body);
@@ -319,6 +363,11 @@ export async function insertRow(context: DomainContext, table: ApiTable, orgId: 
   }
 }
 
+/** A policy patch without its requirement fields (`name`, `enabled`). */
+function nonRequirementFields(patch: Readonly<Record<string, unknown>>): Row {
+  return Object.fromEntries(Object.entries(patch).filter(([field]) => !REQUIREMENTS.some((requirement) => requirement.field === field)));
+}
+
 function requireFilters(filters: readonly Filter[], verb: string): void {
   if (filters.length === 0) throw badRequest(`${verb} needs at least one filter (in _filters or the query string), e.g. id=eq.<id>`);
 }
@@ -358,16 +407,27 @@ export async function updateRows(context: DomainContext, table: ApiTable, orgId:
       return results;
     }
     case 'posture_policies': {
-      const patch = validate(PATCH_SCHEMAS.posture_policies, fields);
+      const patch = validate(PATCH_SCHEMAS.posture_policies, fields) as Record<string, unknown>;
       const rows = await inTransaction(context, async (tx, effects) => {
-        const updated = await tx.update('posture_policies', where, { ...patch, updated_at: now.toISOString() });
+        let updated: Row[];
+        if (touchesJsonRequirements(patch)) {
+          // Requirements kept in JSON merge into each row's own: read, merge, write, locked.
+          updated = [];
+          for (const current of await tx.select('posture_policies', { filters: where, forUpdate: true })) {
+            const columns = { ...nonRequirementFields(patch), ...requirementColumns(patch, current.requirements), updated_at: now.toISOString() };
+            const [row] = await tx.update('posture_policies', [eq('id', current.id)], columns);
+            if (row) updated.push(row);
+          }
+        } else {
+          updated = await tx.update('posture_policies', where, { ...patch, updated_at: now.toISOString() });
+        }
         for (const policy of updated) {
-          await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'updated', changes: patch, policy }, at: now });
+          await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'updated', changes: patch, policy: apiRow('posture_policies', policy) }, at: now });
         }
         return updated;
       });
       if (rows.length > 0) await reevaluateOrg(context, orgId);
-      return rows;
+      return rows.map((row) => apiRow('posture_policies', row));
     }
     case 'acl_rules':
       return context.store.update('acl_rules', where, validate(PATCH_SCHEMAS.acl_rules, fields));
@@ -431,7 +491,7 @@ async function updateMachine(context: DomainContext, orgId: string, actor: strin
     const view = await loadOrgPolicy(context.store, orgId);
     machine = await inTransaction(context, async (tx, effects) => {
       const report = await tx.selectOne('posture_reports', [eq('machine_id', id)]);
-      const posture_state = postureStateOf(posture_exempt, report ? currentVerdict(report, view, now) : null);
+      const posture_state = postureStateOf(posture_exempt, report ? currentVerdict(report, view, now, machine) : null);
       const [changed] = (await tx.update('machines', [eq('id', id)], { posture_exempt, posture_state })) as [Row];
       await writeAudit(tx, effects, { orgId, event: 'machine.exemption_changed', machineId: id, actor, details: { changes: { posture_exempt: { from: !posture_exempt, to: posture_exempt } } }, at: now });
       statusChanged(effects, changed); // an exempt machine without a report joins the peer lists
@@ -452,7 +512,7 @@ async function reevaluateMachine(context: DomainContext, machine: Row): Promise<
     const current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
     if (!report) return current;
-    const verdict = currentVerdict(report, view, now);
+    const verdict = currentVerdict(report, view, now, current);
     return applyEnforcement(context, tx, effects, current, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
   });
 }
@@ -468,10 +528,10 @@ export async function deleteRows(context: DomainContext, table: ApiTable, orgId:
     const rows = await tx.remove(table, where);
     if (table === 'machines') await retireMachines(tx, effects, orgId, rows, { event: 'machine.deleted', actor }, now);
     if (table === 'posture_policies') {
-      for (const row of rows) await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'deleted', policy: row }, at: now });
+      for (const row of rows) await writeAudit(tx, effects, { orgId, event: 'posture.policy_changed', actor, details: { action: 'deleted', policy: apiRow('posture_policies', row) }, at: now });
     }
     return rows;
   });
   if (table === 'posture_policies' && deleted.length > 0) await reevaluateOrg(context, orgId);
-  return deleted.map((row) => publicRow(table, row));
+  return deleted.map((row) => apiRow(table, row));
 }

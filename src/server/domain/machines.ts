@@ -23,6 +23,7 @@ import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
 import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy, statusChanged } from './posture-service.ts';
 import { riskScore } from './risk.ts';
+import { storedFindings } from './tables/posture-reports.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
 
 
@@ -219,7 +220,7 @@ async function comeBack(context: DomainContext, machine: Row, now: Date): Promis
     // The conditional update above holds the machine's row lock until COMMIT.
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
     if (!report) return online;
-    const verdict = currentVerdict(report, view, now);
+    const verdict = currentVerdict(report, view, now, online);
     return applyEnforcement(context, tx, effects, online, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
   });
 }
@@ -262,7 +263,7 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
       status: 'online',
       quarantine_reason: null,
       last_seen: now.toISOString(),
-      risk_score: riskScore((report?.violations as string[]) ?? [], false),
+      risk_score: riskScore(storedFindings(report), false),
     });
     if (!released) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
     await writeAudit(tx, effects, { orgId, event: 'machine.manual_unquarantine', machineId, actor, details: { previous_reason: machine.quarantine_reason, hostname: machine.hostname }, at: now });

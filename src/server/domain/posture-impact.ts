@@ -13,10 +13,14 @@
  * - machines without a report are not re-evaluated (counted only).
  */
 import { z } from 'zod';
-import type { PosturePolicy } from '../../shared/posture.ts';
+import type { PostureFinding, PostureVerdict } from '../../shared/posture.ts';
+import type { EvaluablePolicy } from '../../shared/signals.ts';
+import { requirementsOf } from '../../shared/signals.ts';
+import { EVALUATION_COLUMNS } from './tables/posture-reports.ts';
 import { posturePolicySchema } from '../../shared/posture-schemas.ts';
 import { eq } from '../store/query.ts';
 import type { Row } from '../store/tables.ts';
+import { timeOf } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
 import { currentVerdict, loadOrgPolicy } from './posture-service.ts';
 import type { EnforcementMode } from './settings.ts';
@@ -40,6 +44,7 @@ export interface ImpactedMachine {
   status: string;
   quarantine_reason: string | null;
   violations: string[];
+  findings: PostureFinding[];
   reported_at: string;
   expired: boolean;
 }
@@ -68,24 +73,16 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
   const now = context.clock.now();
   const view = await loadOrgPolicy(context.store, orgId);
   const mode = request.mode ?? view.settings.posture_enforcement;
-  const policies: PosturePolicy[] = request.policies
-    ? request.policies.map((policy) => ({
-        enabled: policy.enabled,
-        require_disk_encryption: policy.require_disk_encryption,
-        require_firewall: policy.require_firewall,
-        require_antivirus: policy.require_antivirus,
-        max_patch_age_days: policy.max_patch_age_days,
-      }))
-    : [...view.policies];
+  const policies: EvaluablePolicy[] = request.policies ? request.policies.map((policy) => ({ enabled: policy.enabled, ...requirementsOf(policy) })) : [...view.policies];
   const proposed = { settings: { ...view.settings, posture_enforcement: mode }, policies: policies.filter((policy) => policy.enabled) };
   const [machines, reports] = await Promise.all([
     context.store.select('machines', {
-      columns: ['id', 'hostname', 'os', 'status', 'quarantine_reason', 'posture_exempt'],
+      columns: ['id', 'hostname', 'os', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt'],
       filters: [eq('org_id', orgId)],
       order: [{ column: 'hostname', descending: false }],
     }),
     context.store.select('posture_reports', {
-      columns: ['machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'reported_at'],
+      columns: [...EVALUATION_COLUMNS],
       filters: [eq('org_id', orgId)],
     }),
   ]);
@@ -110,8 +107,8 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
     }
     preview.evaluated += 1;
     if (mode !== 'enforce') continue;
-    const verdict = currentVerdict(report, proposed, now);
-    const entry = describe(machine, report, verdict.violations, verdict.expired);
+    const verdict = currentVerdict(report, proposed, now, machine);
+    const entry = describe(machine, report, verdict, verdict.expired);
     const exempt = machine.posture_exempt === true;
     if (!verdict.compliant && exempt) preview.exempt_failing.push(entry);
     const passes = verdict.compliant || exempt;
@@ -122,7 +119,7 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
   return preview;
 }
 
-function describe(machine: Row, report: Row, violations: string[], expired: boolean): ImpactedMachine {
+function describe(machine: Row, report: Row, { violations, findings }: PostureVerdict, expired: boolean): ImpactedMachine {
   return {
     machine_id: String(machine.id),
     hostname: String(machine.hostname),
@@ -130,7 +127,8 @@ function describe(machine: Row, report: Row, violations: string[], expired: bool
     status: String(machine.status),
     quarantine_reason: machine.quarantine_reason === null || machine.quarantine_reason === undefined ? null : String(machine.quarantine_reason),
     violations,
-    reported_at: String(report.reported_at),
+    findings,
+    reported_at: new Date(timeOf(report.reported_at)).toISOString(), // node-postgres hands back a Date
     expired,
   };
 }

@@ -24,8 +24,10 @@
  *   machine has no access at all, whatever its status ("no verdict, no access").
  */
 import { randomUUID } from 'node:crypto';
-import type { PosturePolicy, PostureReport, PostureVerdict } from '../../shared/posture.ts';
-import { VIOLATION, evaluatePosture } from '../../shared/posture.ts';
+import type { PostureFinding, PostureReport, PostureVerdict } from '../../shared/posture.ts';
+import { VIOLATION, evaluatePosture, expiredVerdict, verdictOf } from '../../shared/posture.ts';
+import type { EvaluablePolicy } from '../../shared/signals.ts';
+import { SIGNAL_KEYS } from '../../shared/signals.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
 import type { Row } from '../store/tables.ts';
@@ -35,12 +37,14 @@ import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
 import { ApiError } from '../errors.ts';
 import { riskScore } from './risk.ts';
+import { policyOf } from './tables/posture-policies.ts';
+import { EVALUATION_COLUMNS, evaluationInput, reportApiRow, signalColumns, verdictColumns } from './tables/posture-reports.ts';
 import type { EnforcementMode, OrgSettings } from './settings.ts';
 import { loadSettings } from './settings.ts';
 
 export interface OrgPolicyView {
   readonly settings: OrgSettings;
-  readonly policies: readonly PosturePolicy[];
+  readonly policies: readonly EvaluablePolicy[];
 }
 
 /** Settings and enabled policies, read fresh (no cache: SPEC section 3, "no stale settings"). */
@@ -49,18 +53,7 @@ export async function loadOrgPolicy(store: Store, orgId: string): Promise<OrgPol
     loadSettings(store, orgId),
     store.select('posture_policies', { filters: [eq('org_id', orgId), eq('enabled', true)] }),
   ]);
-  return { settings, policies: policies as unknown as PosturePolicy[] };
-}
-
-/** The signals of a stored report, as the evaluation function takes them. */
-function signalsOf(report: Row) {
-  return {
-    os_version: String(report.os_version),
-    disk_encrypted: report.disk_encrypted as boolean | null,
-    firewall_enabled: report.firewall_enabled as boolean | null,
-    antivirus_enabled: report.antivirus_enabled as boolean | null,
-    patch_age_days: report.patch_age_days as number | null,
-  };
+  return { settings, policies: policies.map(policyOf) };
 }
 
 /** How far ahead of the server's clock an agent's `collected_at` may be (SPEC 7.1). */
@@ -97,15 +90,19 @@ export function deniedForNoVerdict(mode: EnforcementMode, postureState: unknown)
   return mode === 'enforce' && postureState === 'pending';
 }
 
+/** The expiry verdict of a report collected at `collected` (ms), under `report_max_age_s`. */
+export function expiryVerdict(collected: number, settings: OrgSettings, now: Date): PostureVerdict {
+  return expiredVerdict((now.getTime() - collected) / 1000, settings.report_max_age_s ?? 0);
+}
+
 /**
  * What a stored report means now, under the current policies and settings: the full
- * evaluation, or the expiry violation when the report is too old.
+ * evaluation, or the expiry violation when the report is too old. `machine` supplies the
+ * platform and agent version of reports stored before they were kept with the report.
  */
-export function currentVerdict(report: Row, view: OrgPolicyView, now: Date): PostureVerdict & { expired: boolean } {
-  if (isExpired(report, view.settings, now)) {
-    return { compliant: false, violations: [VIOLATION.postureReportExpired], expired: true };
-  }
-  return { ...evaluatePosture(signalsOf(report), view.policies), expired: false };
+export function currentVerdict(report: Row, view: OrgPolicyView, now: Date, machine?: Row): PostureVerdict & { expired: boolean } {
+  if (isExpired(report, view.settings, now)) return { ...expiryVerdict(collectedAt(report), view.settings, now), expired: true };
+  return { ...evaluatePosture(evaluationInput(report, machine), view.policies), expired: false };
 }
 
 export type QuarantineReason = 'posture' | 'expired' | 'manual';
@@ -130,7 +127,7 @@ export async function applyEnforcement(
     const [changed] = await tx.update('machines', [eq('id', id), eq('status', 'online')], {
       status: 'quarantined',
       quarantine_reason: reason,
-      risk_score: riskScore(verdict.violations, true),
+      risk_score: riskScore(verdict.findings, true),
     });
     if (!changed) return (await tx.selectOne('machines', [eq('id', id)])) ?? machine;
     await writeAudit(tx, effects, {
@@ -138,10 +135,10 @@ export async function applyEnforcement(
       event: 'machine.auto_quarantine',
       machineId: id,
       actor: 'system',
-      details: { violations: verdict.violations, reason, hostname: machine.hostname },
+      details: { violations: verdict.violations, findings: verdict.findings, reason, hostname: machine.hostname },
       at: now,
     });
-    await prepareRemediation(tx, effects, changed, verdict.violations, now, settings ?? (await loadSettings(tx, orgId)));
+    await prepareRemediation(tx, effects, changed, verdict.findings, now, settings ?? (await loadSettings(tx, orgId)));
     statusChanged(effects, changed);
     effects.count(() => context.metrics.quarantines.inc({ reason }));
     return changed;
@@ -150,7 +147,7 @@ export async function applyEnforcement(
     const [changed] = await tx.update('machines', [eq('id', id), eq('status', 'quarantined'), { column: 'quarantine_reason', op: 'in', value: ['posture', 'expired'] }], {
       status: 'online',
       quarantine_reason: null,
-      risk_score: riskScore(verdict.compliant ? [] : verdict.violations, false),
+      risk_score: riskScore(verdict.compliant ? [] : verdict.findings, false),
     });
     if (!changed) return (await tx.selectOne('machines', [eq('id', id)])) ?? machine;
     await writeAudit(tx, effects, {
@@ -185,9 +182,9 @@ export const REMEDIATION_TTL_MS = 3_600_000;
  * SPEC section 4 "AI operator": prepared, never run silently. One pending command per
  * kind per machine at a time; the person on the device applies it (`ztna remediate`).
  */
-async function prepareRemediation(tx: Store, effects: Effects, machine: Row, violations: readonly string[], now: Date, settings: OrgSettings) {
+async function prepareRemediation(tx: Store, effects: Effects, machine: Row, findings: readonly PostureFinding[], now: Date, settings: OrgSettings) {
   if (!settings.ai_operator_enabled) return;
-  for (const violation of violations) {
+  for (const { code: violation } of findings) {
     const remedy = REMEDIATION[violation];
     if (!remedy || !settings[remedy.setting]) continue;
     const existing = await tx.selectOne('agent_commands', [
@@ -221,13 +218,16 @@ async function prepareRemediation(tx: Store, effects: Effects, machine: Row, vio
 export interface ReportOutcome {
   readonly compliant: boolean;
   readonly violations: string[];
+  readonly findings: PostureFinding[];
   readonly quarantined: boolean;
   readonly mode: EnforcementMode;
   readonly status: string;
+  /** Fields of the request this server does not know (SPEC 7.2): a newer agent's signals, typos. */
+  readonly ignored_fields: string[];
 }
 
 /** POST /api/posture-report for an authenticated machine. */
-export async function handleReport(context: DomainContext, machine: Row, report: PostureReport): Promise<ReportOutcome> {
+export async function handleReport(context: DomainContext, machine: Row, report: PostureReport, ignoredFields: readonly string[] = []): Promise<ReportOutcome> {
   const orgId = String(machine.org_id);
   const received = context.clock.now();
   // Refused before anything is read or written: a report "from the future" would stay fresh
@@ -241,8 +241,12 @@ export async function handleReport(context: DomainContext, machine: Row, report:
   }
   const view = await loadOrgPolicy(context.store, orgId);
   const mode = view.settings.posture_enforcement;
-  const evaluated: PostureVerdict = mode === 'disabled' ? { compliant: true, violations: [] } : evaluatePosture(report, view.policies);
-  const { os_version, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days, ...extras } = report;
+  // The report's own platform and agent version, else what the machine enrolled with.
+  const platform = report.platform ?? (typeof machine.os === 'string' ? machine.os : null);
+  const agentVersion = report.agent_version ?? (typeof machine.agent_version === 'string' ? machine.agent_version : null);
+  const evaluated: PostureVerdict = mode === 'disabled' ? verdictOf([]) : evaluatePosture({ ...report, platform, agent_version: agentVersion }, view.policies);
+  const extras: Row = {};
+  for (const [key, value] of Object.entries(report)) if (!(SIGNAL_KEYS as readonly string[]).includes(key)) extras[key] = value;
   let verdict = evaluated;
   const after = await inTransaction(context, async (tx, effects) => {
     // Lock the machine first: concurrent reports for it (other processes) wait here and then
@@ -254,16 +258,13 @@ export async function handleReport(context: DomainContext, machine: Row, report:
     const collected = new Date(Math.min(claimedCollection ?? now.getTime(), now.getTime()));
     // A report collected longer than report_max_age_s ago is expired on arrival (SPEC 7.1).
     const expired = mode !== 'disabled' && isExpired({ collected_at: collected.toISOString() }, view.settings, now);
-    verdict = expired ? { compliant: false, violations: [VIOLATION.postureReportExpired] } : evaluated;
+    verdict = expired ? expiryVerdict(collected.getTime(), view.settings, now) : evaluated;
     const fields = {
       org_id: orgId,
-      os_version,
-      disk_encrypted,
-      firewall_enabled,
-      antivirus_enabled,
-      patch_age_days,
-      compliant: verdict.compliant,
-      violations: verdict.violations,
+      ...signalColumns(report),
+      platform,
+      agent_version: agentVersion,
+      ...verdictColumns(verdict),
       mode,
       reported_at: now.toISOString(),
       collected_at: collected.toISOString(),
@@ -274,23 +275,31 @@ export async function handleReport(context: DomainContext, machine: Row, report:
     const stored = await tx.upsert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }, 'machine_id', ['id']);
     effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
     if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, expired ? 'expired' : 'posture', now, view.settings);
-    const risk = riskScore(verdict.violations, current.status === 'quarantined');
+    const risk = riskScore(verdict.findings, current.status === 'quarantined');
     const state = postureStateOf(current.posture_exempt === true, { compliant: verdict.compliant, expired });
     const machinePatch: Row = {};
     if (risk !== current.risk_score) machinePatch.risk_score = risk;
-    if (os_version !== current.os_version) machinePatch.os_version = os_version;
+    if (report.os_version != null && report.os_version !== current.os_version) machinePatch.os_version = report.os_version;
     if (state !== current.posture_state) machinePatch.posture_state = state;
     if (Object.keys(machinePatch).length > 0) [current] = await tx.update('machines', [eq('id', machine.id)], machinePatch) as [Row];
     if (machinePatch.posture_state !== undefined) statusChanged(effects, current); // a pending machine joins the peer lists
     return current;
   });
   context.metrics.reports.inc({ verdict: verdict.compliant ? 'compliant' : 'non_compliant', mode });
-  return { compliant: verdict.compliant, violations: verdict.violations, quarantined: after.status === 'quarantined', mode, status: String(after.status) };
+  return {
+    compliant: verdict.compliant,
+    violations: verdict.violations,
+    findings: verdict.findings,
+    quarantined: after.status === 'quarantined',
+    mode,
+    status: String(after.status),
+    ignored_fields: [...ignoredFields],
+  };
 }
 
 /** Realtime payloads leave the (possibly large) evidence out. */
 function reportEventData(report: Row): Row {
-  const { extras: _extras, ...rest } = report;
+  const { extras: _extras, ...rest } = reportApiRow(report);
   return rest;
 }
 
@@ -307,13 +316,13 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
     if (view.settings.posture_enforcement !== 'enforce') return counts;
     // Machines first, locked: a report racing the re-evaluation waits for it (and vice versa).
     const machines = await tx.select('machines', {
-      columns: ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score'],
+      columns: ['id', 'org_id', 'hostname', 'os', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score'],
       filters: [eq('org_id', orgId)],
       order: [{ column: 'id', descending: false }], // one lock order: concurrent re-evaluations cannot deadlock
       forUpdate: true,
     });
     const reports = await tx.select('posture_reports', {
-      columns: ['id', 'machine_id', 'os_version', 'disk_encrypted', 'firewall_enabled', 'antivirus_enabled', 'patch_age_days', 'compliant', 'violations', 'mode', 'reported_at', 'collected_at'],
+      columns: [...EVALUATION_COLUMNS],
       filters: [eq('org_id', orgId)],
     });
     const byId = new Map(machines.map((m) => [String(m.id), m]));
@@ -321,15 +330,15 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
       const machine = byId.get(String(report.machine_id));
       if (!machine) continue;
       counts.evaluated += 1;
-      const verdict = currentVerdict(report, view, now);
-      if (report.compliant !== verdict.compliant || JSON.stringify(report.violations) !== JSON.stringify(verdict.violations) || report.mode !== 'enforce') {
-        await tx.updateCount('posture_reports', [eq('id', report.id)], { compliant: verdict.compliant, violations: verdict.violations, mode: 'enforce' });
+      const verdict = currentVerdict(report, view, now, machine);
+      if (report.compliant !== verdict.compliant || JSON.stringify(report.findings) !== JSON.stringify(verdict.findings) || report.mode !== 'enforce') {
+        await tx.updateCount('posture_reports', [eq('id', report.id)], { ...verdictColumns(verdict), mode: 'enforce' });
       }
       const before = machine.status;
       const after = await applyEnforcement(context, tx, effects, machine, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
       if (before !== 'quarantined' && after.status === 'quarantined') counts.quarantined += 1;
       if (before === 'quarantined' && after.status !== 'quarantined') counts.released += 1;
-      const risk = riskScore(verdict.violations, after.status === 'quarantined');
+      const risk = riskScore(verdict.findings, after.status === 'quarantined');
       const state = postureStateOf(after.posture_exempt === true, verdict);
       const patch: Row = {};
       if (risk !== after.risk_score && before === after.status) patch.risk_score = risk;

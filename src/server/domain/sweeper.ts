@@ -16,8 +16,7 @@ import { eq } from '../store/query.ts';
 import { publicRow } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
 import { inTransaction } from './context.ts';
-import { VIOLATION } from '../../shared/posture.ts';
-import { applyEnforcement, isExpired, statusChanged } from './posture-service.ts';
+import { applyEnforcement, collectedAt, expiryVerdict, isExpired, statusChanged } from './posture-service.ts';
 import type { OrgSettings } from './settings.ts';
 
 export const SWEEP_INTERVAL_MS = 500;
@@ -100,7 +99,7 @@ async function quarantineExpired(context: DomainContext, settings: OrgSettings, 
         tx,
         effects,
         machine,
-        { compliant: false, violations: [VIOLATION.postureReportExpired] },
+        expiryVerdict(collectedAt(report), settings, now),
         'expired',
         now,
         settings,

@@ -4,7 +4,7 @@
  * (`--register-rate`); failed authentications are limited in app.ts (`--auth-fail-rate`).
  */
 import type { FastifyInstance } from 'fastify';
-import { postureReportSchema } from '../../shared/posture-schemas.ts';
+import { postureReportSchema, unknownReportFields } from '../../shared/posture-schemas.ts';
 import { ApiError } from '../errors.ts';
 import { clientKey } from '../rate-limit.ts';
 import { authenticateMachine, commandResultSchema, deregisterMachine, deregisterSchema, heartbeat, heartbeatSchema, recordCommandResult, registerMachine, registerSchema } from '../domain/machines.ts';
@@ -13,6 +13,8 @@ import type { ServerDeps } from '../app.ts';
 import { parseBody } from './validation.ts';
 
 const reportRequestSchema = postureReportSchema.extend({ node_key: heartbeatSchema.shape.node_key });
+/** `ignored_fields` names at most this many (a body is at most 64 KiB anyway). */
+const MAX_IGNORED_FIELDS_LISTED = 50;
 
 export function agentRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { context, peers, registerLimiter } = deps;
@@ -28,7 +30,9 @@ export function agentRoutes(app: FastifyInstance, deps: ServerDeps): void {
     const body = parseBody(reportRequestSchema, request.body);
     const machine = await authenticateMachine(context, body.node_key);
     const { node_key: _key, ...report } = body;
-    return handleReport(context, machine, report);
+    // SPEC 7.2: a newer agent's fields are ignored and named back, never a 400.
+    const ignored = unknownReportFields(request.body as Record<string, unknown>, ['node_key']);
+    return handleReport(context, machine, report, ignored.slice(0, MAX_IGNORED_FIELDS_LISTED).map((field) => field.slice(0, 100)));
   });
 
   app.post('/api/machine-heartbeat', async (request) => {

@@ -8,6 +8,7 @@
  * Rules: never edit a released migration; add a new one. A server refuses to start on
  * a schema newer than it knows (`schema_migrations` holds what was applied).
  */
+import { findingsFromViolations } from '../../shared/legacy-findings.ts';
 import { hostnameKey, typedSelectorList } from '../domain/identity.ts';
 
 export interface Migration {
@@ -52,6 +53,26 @@ const typedIdentities: DataStep = {
       const src = typedSelectorList(String(rule.src), ids, keys);
       const dst = typedSelectorList(String(rule.dst), ids, keys);
       if (src !== rule.src || dst !== rule.dst) statements.push({ sql: 'UPDATE acl_rules SET src = ?, dst = ? WHERE id = ?', params: [src, dst, rule.id] });
+    }
+    return statements;
+  },
+};
+
+/**
+ * Migration 6's data step: findings for the reports stored before findings existed. Their
+ * violation strings are the only record of their verdict (a report stored in monitor or
+ * disabled mode cannot be re-evaluated into the same answer), so each string is translated
+ * once, here, into the finding it stands for; nothing else ever parses them.
+ */
+const findingsOfStoredReports: DataStep = {
+  reads: { reports: 'SELECT id, violations, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days FROM posture_reports' },
+  rewrite({ reports = [] }) {
+    const statements: Array<{ sql: string; params: unknown[] }> = [];
+    for (const report of reports) {
+      const violations: unknown = typeof report.violations === 'string' ? JSON.parse(report.violations) : report.violations;
+      if (!Array.isArray(violations) || violations.length === 0) continue;
+      const findings = findingsFromViolations(violations.map(String), report);
+      statements.push({ sql: 'UPDATE posture_reports SET findings = ? WHERE id = ?', params: [JSON.stringify(findings), report.id] });
     }
     return statements;
   },
@@ -255,6 +276,45 @@ CREATE TABLE deleted_machines (
 CREATE INDEX deleted_machines_org_hostname_key ON deleted_machines(org_id, hostname_key);
 `,
     data: typedIdentities,
+  },
+  {
+    version: 6,
+    name: 'posture model v2 (SPEC 7.2): signals and requirements as data, findings, optional os_version',
+    // posture_reports is rebuilt (the one portable way to drop NOT NULL from os_version on
+    // SQLite); nothing references it. Signals added after schema 1 live in `signals` and
+    // requirements added after it in posture_policies.requirements, so a new signal or
+    // requirement needs no migration (src/shared/signals.ts).
+    sql: `
+CREATE TABLE posture_reports_v6 (
+  id {{text}} PRIMARY KEY,
+  machine_id {{text}} NOT NULL UNIQUE REFERENCES machines(id) ON DELETE CASCADE,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  os_version {{text}},
+  disk_encrypted {{bool}},
+  firewall_enabled {{bool}},
+  antivirus_enabled {{bool}},
+  patch_age_days {{int}},
+  signals {{json}} NOT NULL,
+  platform {{text}},
+  agent_version {{text}},
+  compliant {{bool}} NOT NULL,
+  violations {{json}} NOT NULL,
+  findings {{json}} NOT NULL,
+  mode {{text}} NOT NULL,
+  reported_at {{ts}} NOT NULL,
+  collected_at {{ts}} NOT NULL,
+  extras {{json}}
+);
+INSERT INTO posture_reports_v6 (id, machine_id, org_id, os_version, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days, signals, platform, agent_version, compliant, violations, findings, mode, reported_at, collected_at, extras)
+  SELECT id, machine_id, org_id, os_version, disk_encrypted, firewall_enabled, antivirus_enabled, patch_age_days, '{}', NULL, NULL, compliant, violations, '[]', mode, reported_at, COALESCE(collected_at, reported_at), extras FROM posture_reports;
+DROP TABLE posture_reports;
+ALTER TABLE posture_reports_v6 RENAME TO posture_reports;
+CREATE INDEX posture_reports_org ON posture_reports(org_id);
+CREATE INDEX posture_reports_org_reported ON posture_reports(org_id, reported_at);
+CREATE INDEX posture_reports_org_collected ON posture_reports(org_id, collected_at);
+ALTER TABLE posture_policies ADD COLUMN requirements {{json}} NOT NULL DEFAULT '{}';
+`,
+    data: findingsOfStoredReports,
   },
 ];
 

@@ -125,7 +125,7 @@ export class SqlBuilder {
   }
 
   insert(table: TableDef, row: Row, returning = true): string {
-    const columns = Object.keys(row).filter((key) => columnOf(table, key));
+    const columns = knownColumns(table, row);
     const values = columns.map((key) => this.bind(this.codec.encode(columnOf(table, key) as ColumnDef, row[key])));
     return `INSERT INTO ${quoteIdentifier(table.name)} (${columns.map(quoteIdentifier).join(', ')}) VALUES (${values.join(', ')})${returning ? ' RETURNING *' : ''}`;
   }
@@ -133,14 +133,14 @@ export class SqlBuilder {
   /** INSERT … ON CONFLICT (key) DO UPDATE: the same syntax on SQLite (≥ 3.24) and PostgreSQL. */
   upsert(table: TableDef, row: Row, conflictColumn: string, keepOnConflict: readonly string[] = []): string {
     const insert = this.insert(table, row, false);
-    const updates = Object.keys(row)
-      .filter((key) => columnOf(table, key) && key !== conflictColumn && !keepOnConflict.includes(key))
+    const updates = knownColumns(table, row)
+      .filter((key) => key !== conflictColumn && !keepOnConflict.includes(key))
       .map((key) => `${quoteIdentifier(key)} = excluded.${quoteIdentifier(key)}`);
     return `${insert} ON CONFLICT (${quoteIdentifier(conflictColumn)}) DO UPDATE SET ${updates.join(', ')} RETURNING *`;
   }
 
   update(table: TableDef, filters: readonly Filter[], patch: Row, returning = true): string {
-    const columns = Object.keys(patch).filter((key) => columnOf(table, key));
+    const columns = knownColumns(table, patch);
     const sets = columns.map((key) => `${quoteIdentifier(key)} = ${this.bind(this.codec.encode(columnOf(table, key) as ColumnDef, patch[key]))}`);
     return `UPDATE ${quoteIdentifier(table.name)} SET ${sets.join(', ')}${this.where(table, filters)}${returning ? ' RETURNING *' : ''}`;
   }
@@ -152,6 +152,16 @@ export class SqlBuilder {
   count(table: TableDef, filters: readonly Filter[]): string {
     return `SELECT COUNT(*) AS n FROM ${quoteIdentifier(table.name)}${this.where(table, filters)}`;
   }
+}
+
+/**
+ * The keys of a row to write, each a column of the table. A key that is not one is a bug
+ * in the caller (a field the domain forgot to map): an error, never silently dropped.
+ */
+function knownColumns(table: TableDef, row: Row): string[] {
+  const keys = Object.keys(row);
+  for (const key of keys) if (!columnOf(table, key)) throw new Error(`unknown column ${table.name}.${key}: map it to a column before writing`);
+  return keys;
 }
 
 function integerLiteral(value: number): string {

@@ -65,6 +65,12 @@ export const TABLES = {
       require_firewall: bool,
       require_antivirus: bool,
       max_patch_age_days: nullableInt,
+      /**
+       * Requirements without a column of their own (every one after schema 1: SPEC 7.2's
+       * min_os_versions, min_agent_version, require_screen_lock, require_secure_boot, …),
+       * keyed by policy field. The API shows them as top-level fields (domain/policies.ts).
+       */
+      requirements: { type: 'json', internal: true },
       created_at: ts,
       updated_at: ts,
     },
@@ -102,13 +108,21 @@ export const TABLES = {
       id: text,
       machine_id: text,
       org_id: text,
-      os_version: text,
+      /** The signals of SPEC 2 keep their columns (null: unknown or not sent). */
+      os_version: nullableText,
       disk_encrypted: nullableBool,
       firewall_enabled: nullableBool,
       antivirus_enabled: nullableBool,
       patch_age_days: nullableInt,
+      /** Every later signal of the catalogue, keyed by signal; the API shows them as top-level fields. */
+      signals: { type: 'json', internal: true },
+      /** The report's `platform` and `agent_version`: what min_os_versions and min_agent_version judge. */
+      platform: nullableText,
+      agent_version: nullableText,
       compliant: bool,
       violations: json,
+      /** One structured finding per violation (SPEC 7.2), in the same order. */
+      findings: json,
       mode: text,
       reported_at: ts,
       /**
