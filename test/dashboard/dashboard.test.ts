@@ -256,7 +256,7 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.tagName')).toBe('H1');
     const verdict = page.locator('.verdict');
     await verdict.locator('h2', { hasText: 'Why is this device blocked?' }).waitFor();
-    expect(await verdict.locator('.violations li').allTextContents()).toEqual([expect.stringContaining('disk encryption — Disk encryption is required')]);
+    expect(await verdict.locator('.violations li').allTextContents()).toEqual([expect.stringMatching(/^disk encryption — Disk encryption is off; the policy requires it\. To fix: encrypt the root file system with LUKS/)]);
     const disk = page.locator('tr[data-signal="disk_encrypted"]');
     expect(await disk.getAttribute('data-result')).toBe('fail');
     expect(await disk.locator('td').nth(0).textContent()).toBe('disabled');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PosturePolicy, PostureSignals } from '../../src/shared/posture.ts';
+import { REQUIREMENTS, requirementDefault } from '../../src/shared/signals.ts';
 import { DEFAULT_POLICY, combinePolicies, evaluatePosture } from '../../src/shared/posture.ts';
 import { policyFileSchema, postureReportSchema, posturePolicySchema } from '../../src/shared/posture-schemas.ts';
 
@@ -72,15 +73,13 @@ describe('evaluatePosture (SPEC section 2)', () => {
   });
 
   it('the default policy requires all three signals and patches within 30 days', () => {
+    // SPEC 5's default; every later requirement of the catalogue stays at its default (off).
     expect(combinePolicies([DEFAULT_POLICY])).toEqual({
+      ...Object.fromEntries(REQUIREMENTS.map((requirement) => [requirement.field, requirementDefault(requirement.kind)])),
       require_disk_encryption: true,
       require_firewall: true,
       require_antivirus: true,
       max_patch_age_days: 30,
-      min_os_versions: null,
-      min_agent_version: null,
-      require_screen_lock: false,
-      require_secure_boot: false,
     });
   });
 });

@@ -137,14 +137,8 @@ describe('the wire', () => {
 
   it('signalSet fills every catalogue signal and drops invalid values', () => {
     expect(signalSet({ disk_encrypted: true, patch_age_days: -3, os_version_number: 'x', extra: 1 })).toEqual({
-      os_version: null,
+      ...Object.fromEntries(SIGNAL_KEYS.map((key) => [key, null])),
       disk_encrypted: true,
-      firewall_enabled: null,
-      antivirus_enabled: null,
-      patch_age_days: null,
-      os_version_number: null,
-      screen_lock_enabled: null,
-      secure_boot_enabled: null,
     });
   });
 
