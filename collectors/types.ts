@@ -138,6 +138,11 @@ export function commandProblem<T = never>(result: CommandResult, method: string)
   return null;
 }
 
+/** Keeps quoted tool output short enough for a one-sentence detail. */
+export function clip(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export function firstLine(text: string): string {
   return text.trim().split(/\r?\n/, 1)[0]?.trim() ?? '';
 }

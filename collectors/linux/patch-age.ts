@@ -21,6 +21,12 @@ interface LogSource {
   readonly pattern: RegExp;
   /** `modified`: the file's modification time (yum.log's lines have no year). */
   readonly parse: (text: string, modified: Date) => UpdateHistory;
+  /**
+   * Read only when this other source found no upgrade: dpkg.log records the same runs as
+   * apt's history.log (one package manager, two logs), and it is the big one (every
+   * unpack and configure step), so it is not parsed when apt already answered.
+   */
+  readonly onlyWithout?: string;
 }
 
 const SOURCES: readonly LogSource[] = [
@@ -30,7 +36,7 @@ const SOURCES: readonly LogSource[] = [
   { method: 'yum-log', directory: '/var/log', pattern: /^yum\.log(\.\d+|-\d{8})?(\.gz)?$/, parse: parseYumLog },
   { method: 'pacman-log', directory: '/var/log', pattern: /^pacman\.log(\.\d+)?(\.gz)?$/, parse: parsePacmanLog },
   { method: 'zypp-history', directory: '/var/log/zypp', pattern: /^history(-\d{8})?(\.gz|\.xz)?$/, parse: parseZyppHistory },
-  { method: 'dpkg-log', directory: '/var/log', pattern: /^dpkg\.log(\.\d+)?(\.gz)?$/, parse: parseDpkgLog },
+  { method: 'dpkg-log', directory: '/var/log', pattern: /^dpkg\.log(\.\d+)?(\.gz)?$/, parse: parseDpkgLog, onlyWithout: 'apt-history' },
 ];
 
 /** Rotation order: the live file first, then .1, .2, … (oldest last). */
@@ -72,11 +78,14 @@ export const linuxPatchAge: Collector<'patch_age_days'> = {
     // Every log counts, the newest upgrade wins: a host moved from yum to dnf or from dnf4 to
     // dnf5 keeps the old log beside the new one, and each parser only counts real upgrades.
     let best: { method: string; history: UpdateHistory; files: string[] } | null = null;
+    const answered = new Set<string>();
     for (const source of SOURCES) {
+      if (source.onlyWithout !== undefined && answered.has(source.onlyWithout)) continue;
       const logs = await readLogs(ctx, source);
       if (logs === null) continue;
       consulted.push(...logs.files);
       const lastUpdate = logs.history.lastUpdate;
+      if (lastUpdate !== null) answered.add(source.method);
       if (lastUpdate !== null && (best === null || lastUpdate > (best.history.lastUpdate as Date))) best = { method: source.method, ...logs };
     }
     if (best !== null) return patchAgeFinding(best.history, ctx.now(), best.method, best.files.join(', '));

@@ -17,7 +17,7 @@
  */
 import { parse, parseBinary, type PlistValue } from 'plist';
 import type { Finding } from '../types.ts';
-import { firstLine, unknown } from '../types.ts';
+import { clip, firstLine, unknown } from '../types.ts';
 
 export type { PlistValue };
 export type PlistDict = { readonly [key: string]: PlistValue };
@@ -127,7 +127,4 @@ function message(error: unknown): string {
   return clip(firstLine(error instanceof Error ? error.message : String(error)));
 }
 
-/** Keeps quoted tool output short enough for a one-sentence detail. */
-export function clip(text: string, max = 120): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
+export { clip };

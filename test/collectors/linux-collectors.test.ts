@@ -347,6 +347,12 @@ describe('linux patch age', () => {
       detail: /history\.log\.1\.gz/,
     },
     {
+      name: 'apt answered: dpkg.log (the same runs, much bigger) is not parsed',
+      host: { files: { '/var/log/apt': { dir: ['history.log'] }, '/var/log/apt/history.log': fixture('linux/apt/plaso-upgrade.log'), '/var/log': { dir: ['dpkg.log'] }, '/var/log/dpkg.log': { failure: 'error' } } },
+      value: Math.floor((NOW.getTime() - new Date(2019, 6, 10, 16, 38, 10).getTime()) / 86_400_000),
+      detail: /^(?!.*dpkg).*history\.log/,
+    },
+    {
       name: 'dpkg.log with installs only (plaso) → unknown (no_history)',
       host: { files: { '/var/log': { dir: ['dpkg.log'] }, '/var/log/dpkg.log': fixture('linux/dpkg/plaso.log') } },
       value: null,
