@@ -21,8 +21,8 @@ import { inTransaction } from './context.ts';
 import { TAG, hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts';
 import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
-import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy, statusChanged } from './posture-service.ts';
-import { riskScore } from './risk.ts';
+import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy } from './posture-service.ts';
+import { applyTransition, nextStatus, statusView } from './transitions.ts';
 import { storedFindings } from './tables/posture-reports.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
 
@@ -212,10 +212,10 @@ async function comeBack(context: DomainContext, machine: Row, now: Date): Promis
   const orgId = String(machine.org_id);
   const view = await loadOrgPolicy(context.store, orgId);
   return inTransaction(context, async (tx, effects) => {
-    const [online] = await tx.update('machines', [eq('id', machine.id), eq('status', 'offline')], { status: 'online', last_seen: now.toISOString() });
-    if (!online) return (await tx.selectOne('machines', [eq('id', machine.id)])) ?? machine;
+    const back = nextStatus(statusView(machine), { kind: 'heartbeat' });
+    const { machine: online, changed } = await applyTransition(context, tx, effects, machine, back, { now, actor: 'system', findings: [] });
+    if (!changed) return online;
     context.lastSeen.forget(String(machine.id));
-    statusChanged(effects, online);
     if (view.settings.posture_enforcement !== 'enforce') return online;
     // The conditional update above holds the machine's row lock until COMMIT.
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
@@ -238,38 +238,9 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
   return inTransaction(context, async (tx, effects) => {
     const [machine] = await tx.select('machines', { filters: [eq('id', machineId), eq('org_id', orgId)], forUpdate: true });
     if (!machine) throw notFound(`no machine ${machineId} in this organisation`);
-    if (status === 'quarantined') {
-      if (machine.status === 'quarantined') {
-        if (machine.quarantine_reason === 'manual') return machine;
-        // Already quarantined for posture: the admin's hold now outlasts a compliant report.
-        const [held] = (await tx.update('machines', [eq('id', machineId)], { quarantine_reason: 'manual' })) as [Row];
-        await writeAudit(tx, effects, { orgId, event: 'machine.manual_quarantine', machineId, actor, details: { previous_reason: machine.quarantine_reason }, at: now });
-        return held;
-      }
-      const [changed] = await tx.update('machines', [eq('id', machineId), eq('status', machine.status)], {
-        status: 'quarantined',
-        quarantine_reason: 'manual',
-        risk_score: Math.min(100, Number(machine.risk_score) + 20),
-      });
-      if (!changed) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
-      await writeAudit(tx, effects, { orgId, event: 'machine.manual_quarantine', machineId, actor, details: { previous_status: machine.status, hostname: machine.hostname }, at: now });
-      statusChanged(effects, changed);
-      effects.count(() => context.metrics.quarantines.inc({ reason: 'manual' }));
-      return changed;
-    }
-    if (machine.status !== 'quarantined') return machine;
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machineId)]);
-    const [released] = await tx.update('machines', [eq('id', machineId), eq('status', 'quarantined')], {
-      status: 'online',
-      quarantine_reason: null,
-      last_seen: now.toISOString(),
-      risk_score: riskScore(storedFindings(report), false),
-    });
-    if (!released) throw new ApiError('conflict', 'the machine changed status meanwhile; retry');
-    await writeAudit(tx, effects, { orgId, event: 'machine.manual_unquarantine', machineId, actor, details: { previous_reason: machine.quarantine_reason, hostname: machine.hostname }, at: now });
-    statusChanged(effects, released);
-    effects.count(() => context.metrics.releases.inc({ kind: 'manual' }));
-    return released;
+    const transition = nextStatus(statusView(machine), { kind: status === 'quarantined' ? 'admin_hold' : 'admin_release' });
+    return (await applyTransition(context, tx, effects, machine, transition, { now, actor, findings: storedFindings(report), onConflict: 'throw' })).machine;
   });
 }
 

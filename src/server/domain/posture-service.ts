@@ -25,18 +25,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PostureFinding, PostureReport, PostureVerdict } from '../../shared/posture.ts';
-import { VIOLATION, evaluatePosture, expiredVerdict, verdictOf } from '../../shared/posture.ts';
+import { evaluatePosture, expiredVerdict, verdictOf } from '../../shared/posture.ts';
 import type { EvaluablePolicy } from '../../shared/signals.ts';
 import { SIGNAL_KEYS } from '../../shared/signals.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
 import type { Row } from '../store/tables.ts';
-import { publicRow, timeOf } from '../store/tables.ts';
-import { writeAudit } from './audit.ts';
+import { timeOf } from '../store/tables.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
 import { ApiError } from '../errors.ts';
 import { riskScore } from './risk.ts';
+import { applyTransition, nextStatus, statusChanged, statusView } from './transitions.ts';
 import { policyOf } from './tables/posture-policies.ts';
 import { EVALUATION_COLUMNS, evaluationInput, reportApiRow, signalColumns, verdictColumns } from './tables/posture-reports.ts';
 import type { EnforcementMode, OrgSettings } from './settings.ts';
@@ -105,9 +105,12 @@ export function currentVerdict(report: Row, view: OrgPolicyView, now: Date, mach
   return { ...evaluatePosture(evaluationInput(report, machine), view.policies), expired: false };
 }
 
-export type QuarantineReason = 'posture' | 'expired' | 'manual';
+export type { QuarantineReason } from './transitions.ts';
 
-/** Applies an enforce-mode verdict to a machine's status. Returns the machine as it is after. */
+/**
+ * Applies an enforce-mode verdict to a machine's status (transitions.ts decides and
+ * applies). Returns the machine as it is after.
+ */
 export async function applyEnforcement(
   context: DomainContext,
   tx: Store,
@@ -119,101 +122,19 @@ export async function applyEnforcement(
   /** The org's settings when the caller has them (re-evaluation); read on demand otherwise. */
   settings?: OrgSettings,
 ): Promise<Row> {
-  const id = String(machine.id);
-  const orgId = String(machine.org_id);
-  const liftable = machine.status === 'quarantined' && (machine.quarantine_reason === 'posture' || machine.quarantine_reason === 'expired');
-  const passes = verdict.compliant || machine.posture_exempt === true;
-  if (!passes && machine.status === 'online') {
-    const [changed] = await tx.update('machines', [eq('id', id), eq('status', 'online')], {
-      status: 'quarantined',
-      quarantine_reason: reason,
-      risk_score: riskScore(verdict.findings, true),
-    });
-    if (!changed) return (await tx.selectOne('machines', [eq('id', id)])) ?? machine;
-    await writeAudit(tx, effects, {
-      orgId,
-      event: 'machine.auto_quarantine',
-      machineId: id,
-      actor: 'system',
-      details: { violations: verdict.violations, findings: verdict.findings, reason, hostname: machine.hostname },
-      at: now,
-    });
-    await prepareRemediation(tx, effects, changed, verdict.findings, now, settings ?? (await loadSettings(tx, orgId)));
-    statusChanged(effects, changed);
-    effects.count(() => context.metrics.quarantines.inc({ reason }));
-    return changed;
-  }
-  if (passes && liftable) {
-    const [changed] = await tx.update('machines', [eq('id', id), eq('status', 'quarantined'), { column: 'quarantine_reason', op: 'in', value: ['posture', 'expired'] }], {
-      status: 'online',
-      quarantine_reason: null,
-      risk_score: riskScore(verdict.compliant ? [] : verdict.findings, false),
-    });
-    if (!changed) return (await tx.selectOne('machines', [eq('id', id)])) ?? machine;
-    await writeAudit(tx, effects, {
-      orgId,
-      event: 'machine.auto_unquarantine',
-      machineId: id,
-      actor: 'system',
-      details: machine.posture_exempt === true && !verdict.compliant ? { exempt: true, violations: verdict.violations } : { hostname: machine.hostname },
-      at: now,
-    });
-    statusChanged(effects, changed);
-    effects.count(() => context.metrics.releases.inc({ kind: 'auto' }));
-    return changed;
-  }
-  return machine;
+  const transition = nextStatus(statusView(machine), { kind: 'verdict', mode: 'enforce', compliant: verdict.compliant, expired: reason === 'expired' });
+  const applied = await applyTransition(context, tx, effects, machine, transition, {
+    now,
+    actor: 'system',
+    findings: verdict.findings,
+    violations: verdict.violations,
+    compliant: verdict.compliant,
+    ...(settings ? { settings } : {}),
+  });
+  return applied.machine;
 }
 
-/** A machine's status changed: its peers' lists change, and realtime subscribers hear of it. */
-export function statusChanged(effects: Effects, machine: Row): void {
-  effects.peersChanged(String(machine.org_id));
-  effects.emit(String(machine.org_id), { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
-}
-
-const REMEDIATION: Record<string, { command: 'enable_firewall' | 'enable_disk_encryption'; setting: 'auto_remediate_firewall' | 'auto_remediate_encryption' }> = {
-  [VIOLATION.firewallRequired]: { command: 'enable_firewall', setting: 'auto_remediate_firewall' },
-  [VIOLATION.diskEncryptionRequired]: { command: 'enable_disk_encryption', setting: 'auto_remediate_encryption' },
-};
-
-export const REMEDIATION_TTL_MS = 3_600_000;
-
-/**
- * SPEC section 4 "AI operator": prepared, never run silently. One pending command per
- * kind per machine at a time; the person on the device applies it (`ztna remediate`).
- */
-async function prepareRemediation(tx: Store, effects: Effects, machine: Row, findings: readonly PostureFinding[], now: Date, settings: OrgSettings) {
-  if (!settings.ai_operator_enabled) return;
-  for (const { code: violation } of findings) {
-    const remedy = REMEDIATION[violation];
-    if (!remedy || !settings[remedy.setting]) continue;
-    const existing = await tx.selectOne('agent_commands', [
-      eq('machine_id', machine.id),
-      eq('command', remedy.command),
-      eq('status', 'pending'),
-      { column: 'expires_at', op: 'gt', value: now.toISOString() },
-    ]);
-    if (existing) continue;
-    const command = await tx.insert('agent_commands', {
-      id: randomUUID(),
-      org_id: machine.org_id,
-      machine_id: machine.id,
-      command: remedy.command,
-      status: 'pending',
-      created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + REMEDIATION_TTL_MS).toISOString(),
-      result: null,
-    });
-    await writeAudit(tx, effects, {
-      orgId: String(machine.org_id),
-      event: 'ai.auto_remediation_prepared',
-      machineId: String(machine.id),
-      actor: 'system',
-      details: { command: remedy.command, command_id: command.id, violation, expires_at: command.expires_at },
-      at: now,
-    });
-  }
-}
+export { REMEDIATION_TTL_MS, statusChanged } from './transitions.ts';
 
 export interface ReportOutcome {
   readonly compliant: boolean;

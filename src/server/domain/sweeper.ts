@@ -55,6 +55,13 @@ async function sweepInto(context: DomainContext, result: SweepResult): Promise<v
   result.expiredCommands = expired.length;
 }
 
+/**
+ * `silence` for every machine of the org at once: one conditional UPDATE of exactly the rows
+ * for which transitions.ts's nextStatus(machine, silence) is `went_offline` — online ones
+ * (never quarantined ones) — which has no audit event; the UPDATE's filter is that case's
+ * `requires`. A per-row apply would cost one statement per machine on a fleet that loses
+ * its network; test/server/transitions.test.ts pins the equivalence.
+ */
 async function markOffline(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - settings.offline_after_s * 1000).toISOString();
   return inTransaction(context, async (tx, effects) => {
