@@ -95,8 +95,12 @@ export const TABLES = {
       /** pending | compliant | failing | grace | exempt (SPEC 7.1): see domain/posture-state.ts. */
       posture_state: text,
       created_at: ts,
-      /** hostnameKey(hostname): uniqueness per org and `host:` selectors (domain/identity.ts). */
-      hostname_key: { type: 'text', internal: true },
+      /**
+       * hostnameKey(hostname): uniqueness per org and `host:` selectors (domain/identity.ts).
+       * Always written, but nullable in the database: schema 5 added it with ALTER TABLE ADD
+       * COLUMN, which cannot add a NOT NULL column without a default.
+       */
+      hostname_key: { type: 'text', internal: true, nullable: true },
       node_key_id: secret,
       node_key_hash: secret,
     },
