@@ -11,10 +11,10 @@
  */
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { AdminClaims, TokenService } from './auth/tokens.ts';
+import type { TokenService } from './auth/tokens.ts';
 import type { Clock, DomainContext } from './domain/context.ts';
 import { decodeRelayed, systemClock } from './domain/context.ts';
 import { LastSeenBuffer } from './domain/last-seen.ts';
@@ -28,9 +28,10 @@ import { SessionService } from './dashboard/sessions.ts';
 import { createMetrics } from './metrics.ts';
 import { FailedAuthLimiter, RateLimiter, clientKey } from './rate-limit.ts';
 import { RealtimeHub } from './realtime/hub.ts';
+import type { ServerDeps } from './deps.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agent.ts';
-import { realtimeRoutes } from './routes/realtime.ts';
+import { checkUpgrade, realtimeRoutes } from './routes/realtime.ts';
 import type { Store } from './store/store.ts';
 import { eq } from './store/query.ts';
 import { ConstraintError } from './store/store.ts';
@@ -97,12 +98,7 @@ export interface ServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
-export interface ServerDeps {
-  readonly context: DomainContext;
-  readonly peers: PeerLists;
-  readonly registerLimiter: RateLimiter;
-  authenticateAdmin(request: FastifyRequest, tokenOverride?: string): Promise<AdminClaims>;
-}
+export type { ServerDeps } from './deps.ts';
 
 export interface BuiltServer {
   readonly app: FastifyInstance;
@@ -227,10 +223,13 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   });
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
-  agentRoutes(app, deps);
-  adminRoutes(app, deps);
-  realtimeRoutes(app, deps);
-  dashboardRoutes(app, deps, sessions, options.dashboard ?? dashboardAssets());
+  app.addHook('onRequest', checkUpgrade);
+  // Each route module is a plugin; the hooks and error handler above are the root's, which
+  // every plugin inherits.
+  await app.register(async (routes) => agentRoutes(routes, deps));
+  await app.register(async (routes) => adminRoutes(routes, deps));
+  await app.register(async (routes) => realtimeRoutes(routes, deps));
+  await app.register(async (routes) => dashboardRoutes(routes, deps, sessions, options.dashboard ?? dashboardAssets()));
 
   app.get('/healthz', async () => {
     await store.count('orgs');

@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { DashboardAssets } from './assets.ts';

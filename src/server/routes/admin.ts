@@ -11,7 +11,7 @@ import { apiTable, deleteRows, insertRow, parseTableQuery, selectRows, updateRow
 import type { QueryParams } from '../domain/db-api.ts';
 import { impactRequestSchema, previewImpact } from '../domain/posture-impact.ts';
 import { badRequest, forbidden } from '../errors.ts';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import { parseBody } from './validation.ts';
 
 export function adminRoutes(app: FastifyInstance, deps: ServerDeps): void {

@@ -9,7 +9,7 @@ import { ApiError } from '../errors.ts';
 import { clientKey } from '../rate-limit.ts';
 import { authenticateMachine, commandResultSchema, deregisterMachine, deregisterSchema, heartbeat, heartbeatSchema, recordCommandResult, registerMachine, registerSchema } from '../domain/machines.ts';
 import { handleReport } from '../domain/posture-service.ts';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import { parseBody } from './validation.ts';
 
 const reportRequestSchema = postureReportSchema.extend({ node_key: heartbeatSchema.shape.node_key });

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminClaims } from '../auth/tokens.ts';
 import type { SessionClaims } from '../dashboard/sessions.ts';
-import type { ServerDeps } from '../app.ts';
+import type { ServerDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 
 const PING_INTERVAL_MS = 30_000;
@@ -43,16 +43,20 @@ function handshakeProblem(request: FastifyRequest): string | null {
   return null;
 }
 
+/**
+ * Every upgrade request to a known route — of any plugin, so app.ts adds this at the root —
+ * passes here (@fastify/websocket routes them like any request and would otherwise upgrade a
+ * route without a WebSocket handler only to close it at once); an unknown path is the
+ * not-found handler's 404.
+ */
+export async function checkUpgrade(request: FastifyRequest): Promise<void> {
+  if (!request.ws || request.routeOptions.url === undefined) return;
+  const problem = handshakeProblem(request);
+  if (problem) throw new ApiError('bad_request', problem);
+}
+
 export function realtimeRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const claimsByRequest = new WeakMap<FastifyRequest, AdminClaims>();
-  // Every upgrade request to a known route passes here (@fastify/websocket routes them like
-  // any request and would otherwise upgrade a route without a WebSocket handler only to
-  // close it at once); an unknown path is the not-found handler's 404.
-  app.addHook('onRequest', async (request) => {
-    if (!request.ws || request.routeOptions.url === undefined) return;
-    const problem = handshakeProblem(request);
-    if (problem) throw new ApiError('bad_request', problem);
-  });
   app.route({
     method: 'GET',
     url: '/api/realtime',
