@@ -113,8 +113,14 @@ export function validateServerUrl(input: string, options: { allowInsecureHttp?: 
   return url.origin + url.pathname.replace(/\/$/, '');
 }
 
+/** How an answer is read: one of the response schemas of src/shared/wire.ts. */
+export interface AnswerSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
 export interface ControlClient {
-  post<T>(path: string, body: Record<string, unknown>): Promise<T>;
+  /** POSTs `body` and parses the answer with `schema` (an answer of another shape is an error naming the field). */
+  post<T>(path: string, body: Record<string, unknown>, schema: AnswerSchema<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -130,7 +136,7 @@ export async function createControlClient(serverUrl: string): Promise<ControlCli
   const secure = serverUrl.startsWith('https:');
   const transport = secure ? await import('node:https') : await import('node:http');
   const agent = new transport.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 4 });
-  const post = <T>(path: string, body: Record<string, unknown>) =>
+  const post = <T>(path: string, body: Record<string, unknown>, schema: AnswerSchema<T>) =>
     new Promise<T>((resolve, reject) => {
       const payload = JSON.stringify(cleanReportTextDeep(body));
       const request = transport.request(
@@ -165,7 +171,15 @@ export async function createControlClient(serverUrl: string): Promise<ControlCli
               reject(new ServerRejected(status, code, `${serverUrl} refused ${path}: ${message}`, retryAfterSeconds(response.headers['retry-after'])));
               return;
             }
-            resolve(answer as T);
+            const read = schema.safeParse(answer);
+            if (!read.success) {
+              const issue = read.error.issues[0];
+              // A server that answers in another shape is broken for this agent: handled like
+              // one that does not answer (the daemon retries with backoff; the CLI says so).
+              reject(new ServerUnreachable(`${serverUrl}${path} answered in a shape this agent does not understand: ${issue ? `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}` : 'invalid'}`));
+              return;
+            }
+            resolve(read.data);
           });
         },
       );

@@ -4,25 +4,13 @@
  */
 import { findingsFromViolations } from '../shared/legacy-findings.ts';
 import type { PostureReport } from '../shared/posture.ts';
+import type { HeartbeatResponse } from '../shared/wire.ts';
+import { heartbeatResponse, reportResponse } from '../shared/wire.ts';
 import type { ControlClient } from './control-client.ts';
 import type { Enrollment } from './enrollment.ts';
-import type { HeartbeatResult, ReportResult } from './state-machine.ts';
+import type { ReportResult } from './state-machine.ts';
 
-export interface Peer {
-  id: string;
-  hostname: string;
-  os: string | null;
-  tags: string[];
-  online: boolean;
-  last_seen: string | null;
-}
-
-export interface HeartbeatResponse extends HeartbeatResult {
-  mode: string;
-  peers?: Peer[];
-  peers_unchanged?: boolean;
-  pending_commands: Array<{ id: string; command: string; expires_at: string }>;
-}
+export type { HeartbeatResponse, Peer } from '../shared/wire.ts';
 
 const MAX_BODY_BYTES = 60 * 1024;
 
@@ -38,17 +26,17 @@ export function reportBody(enrollment: Enrollment, report: PostureReport): Recor
 }
 
 export async function sendReport(client: ControlClient, enrollment: Enrollment, report: PostureReport): Promise<ReportResult> {
-  const response = await client.post<Omit<ReportResult, 'findings'> & { findings?: ReportResult['findings'] }>('/api/posture-report', reportBody(enrollment, report));
+  const response = await client.post('/api/posture-report', reportBody(enrollment, report), reportResponse);
   // A server older than SPEC 7.2 sends violations only.
   return { ...response, findings: Array.isArray(response.findings) ? response.findings : findingsFromViolations(response.violations, report) };
 }
 
 export function sendHeartbeat(client: ControlClient, enrollment: Enrollment, agentVersion: string, peersVersion?: number | null): Promise<HeartbeatResponse> {
-  return client.post<HeartbeatResponse>('/api/machine-heartbeat', {
+  return client.post('/api/machine-heartbeat', {
     node_key: enrollment.node_key,
     agent_version: agentVersion,
     ...(peersVersion === null || peersVersion === undefined ? {} : { peers_version: peersVersion }),
-  });
+  }, heartbeatResponse);
 }
 
 /** Every signal of the catalogue, to tell whether a local re-collection changed anything. */

@@ -1,7 +1,8 @@
 /** Rows as the admin API returns them (SPEC section 4, `/api/db/<table>`). */
 import type { PolicyRequirements, PostureFinding, SignalSet } from '../shared/signals.ts';
-export type Mode = 'disabled' | 'monitor' | 'enforce';
-export type MachineStatus = 'online' | 'offline' | 'quarantined';
+import type { EnforcementMode, MachineStatusName } from '../shared/wire.ts';
+export type Mode = EnforcementMode;
+export type MachineStatus = MachineStatusName;
 
 export interface Machine {
   id: string;
@@ -111,30 +112,7 @@ export interface AgentCommandRow {
   result: unknown;
 }
 
-export interface ImpactedMachine {
-  machine_id: string;
-  hostname: string;
-  os: string | null;
-  status: MachineStatus;
-  quarantine_reason: string | null;
-  violations: string[];
-  findings: PostureFinding[];
-  reported_at: string;
-  expired: boolean;
-}
-
-export interface ImpactPreview {
-  mode: Mode;
-  current_mode: Mode;
-  proposed_policies: boolean;
-  evaluated: number;
-  without_report: number;
-  would_quarantine: ImpactedMachine[];
-  would_release: ImpactedMachine[];
-  offline_failing: ImpactedMachine[];
-  exempt_failing: ImpactedMachine[];
-  computed_at: string;
-}
+export type { ImpactPreview, ImpactedMachine } from '../shared/wire.ts';
 
 export interface SessionInfo {
   org_id: string;

@@ -6,6 +6,7 @@
  * local socket first (local-api.ts); when no daemon runs they do the work themselves
  * with one heartbeat or report.
  */
+import { deregisterResponse, registerResponse } from '../../shared/wire.ts';
 import { collectLocalReport } from '../../agent/local-posture.ts';
 import { ServerRejected, ServerUnreachable, ServerUntrusted, createControlClient, validateServerUrl } from '../../agent/control-client.ts';
 import type { Enrollment } from '../../agent/enrollment.ts';
@@ -92,7 +93,7 @@ export async function up(options: {
     try {
       const body = { auth_key: authKey, hostname, os: report.platform, os_version: report.os_version, arch: report.arch, agent_version: AGENT_VERSION };
       registered = await registerWithRetry(
-        () => client.post('/api/register', body),
+        () => client.post('/api/register', body, registerResponse),
         options.onNotice ?? (() => {}),
         options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       );
@@ -148,7 +149,7 @@ export async function down(): Promise<DownResult> {
   if (enrollment) {
     const client = await createControlClient(enrollment.server_url);
     try {
-      await client.post('/api/deregister', { node_key: enrollment.node_key });
+      await client.post('/api/deregister', { node_key: enrollment.node_key }, deregisterResponse);
       deregistered = true;
       reachable = true;
       note = `${enrollment.server_url} removed machine ${enrollment.machine_id}; its node key no longer works`;

@@ -4,6 +4,7 @@
  * confirms (or `--yes`). The outcome goes back to the server and the device re-reports
  * at once, so a fixed device leaves quarantine without waiting for its next poll.
  */
+import { commandResultResponse } from '../../shared/wire.ts';
 import { ALLOWED_COMMANDS } from '../../../collectors/allowed-commands.ts';
 import { createControlClient } from '../../agent/control-client.ts';
 import { readEnrollment } from '../../agent/enrollment.ts';
@@ -48,7 +49,7 @@ export async function remediate(options: { id?: string; yes: boolean; confirm: (
     }
     const privileged = process.platform === 'win32' ? true : process.getuid?.() === 0;
     const outcome = await applyPlan(runner, chosen.plan, privileged);
-    await client.post('/api/agent-commands/result', { node_key: enrollment.node_key, id: chosen.id, status: outcome.status, result: outcome.result });
+    await client.post('/api/agent-commands/result', { node_key: enrollment.node_key, id: chosen.id, status: outcome.status, result: outcome.result }, commandResultResponse);
     // Re-report at once: through the daemon when it runs, else directly.
     const viaDaemon = await askDaemon<ReportResult>(localSocketPath(dir), 'POST', '/v1/posture');
     const verdict = viaDaemon ?? (await sendReport(client, enrollment, await collectLocalReport()));

@@ -18,10 +18,12 @@
 import { ApiError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Row } from '../store/tables.ts';
+import { TAG } from '../../shared/wire.ts';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Tags, as SPEC 7.1 fixes them: lower-case letters, digits and dashes, 1–63 characters. */
-export const TAG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Tags admins grant (SPEC 7.1); the pattern lives with the wire contract. */
+export { TAG };
 const SELECTOR_PREFIX = /^(tag|id|host):/i;
 export const MAX_HOSTNAME_LENGTH = 255;
 

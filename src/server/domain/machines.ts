@@ -9,7 +9,7 @@
  * touches quarantined ones.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { CommandResultRequest, HeartbeatRequest, RegisterRequest } from '../../shared/wire.ts';
 import { generateKey, keyId, keyMatches, keyPrefix } from '../auth/keys.ts';
 import { ApiError, badRequest, notFound, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
@@ -18,7 +18,7 @@ import { publicRow, timeOf } from '../store/tables.ts';
 import { writeAudit } from './audit.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
-import { TAG, hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts';
+import { hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts';
 import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
 import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy } from './posture-service.ts';
@@ -27,26 +27,6 @@ import { storedFindings } from './tables/posture-reports.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
 
 
-/**
- * Free text a device sends. The string rules of SPEC 7.1 (no control, format or separator
- * characters: what a device names itself is printed on other devices and in admin tools)
- * hold for every body before any schema runs (app.ts, bodyProblem).
- */
-const deviceText = (max: number) => z.string().trim().max(max);
-const optionalText = (max: number) => deviceText(max).optional();
-
-export const registerSchema = z.strictObject({
-  auth_key: z.string().min(1).max(200),
-  hostname: deviceText(255).min(1),
-  os: optionalText(64),
-  os_version: optionalText(256),
-  arch: optionalText(32),
-  agent_version: optionalText(64),
-  /** Tags the device asks for: only those its auth key carries (SPEC 7.1); default: all of them. */
-  tags: z.array(z.string().regex(TAG, `tags match ${TAG.source}`)).max(32).optional(),
-});
-
-export type RegisterRequest = z.infer<typeof registerSchema>;
 
 /**
  * POST /api/register. The auth key decides the org and the tags (SPEC 7.1: tags belong to
@@ -160,13 +140,7 @@ export async function authenticateMachine(context: DomainContext, nodeKey: unkno
   return machine;
 }
 
-export const heartbeatSchema = z.strictObject({
-  node_key: z.string().min(1).max(200),
-  agent_version: optionalText(64),
-  peers_version: z.number().int().min(0).optional(),
-});
-
-export async function heartbeat(context: DomainContext, peers: PeerLists, machine: Row, request: z.infer<typeof heartbeatSchema>) {
+export async function heartbeat(context: DomainContext, peers: PeerLists, machine: Row, request: HeartbeatRequest) {
   const now = context.clock.now();
   const orgId = String(machine.org_id);
   let current = machine;
@@ -278,8 +252,6 @@ export async function retireMachines(tx: Store, effects: Effects, orgId: string,
   effects.peersChanged(orgId);
 }
 
-export const deregisterSchema = z.strictObject({ node_key: z.string().min(1).max(200) });
-
 /** POST /api/deregister: the machine of this node key leaves (`ztna down`). */
 export async function deregisterMachine(context: DomainContext, machine: Row): Promise<{ deregistered: true; machine_id: string }> {
   const now = context.clock.now();
@@ -292,15 +264,8 @@ export async function deregisterMachine(context: DomainContext, machine: Row): P
   return { deregistered: true, machine_id: String(machine.id) };
 }
 
-export const commandResultSchema = z.strictObject({
-  node_key: z.string().min(1).max(200),
-  id: z.string().min(1).max(64),
-  status: z.enum(['applied', 'failed']),
-  result: z.unknown().optional(),
-});
-
 /** POST /api/agent-commands/result: a machine reports what became of one of ITS commands. */
-export async function recordCommandResult(context: DomainContext, machine: Row, request: z.infer<typeof commandResultSchema>) {
+export async function recordCommandResult(context: DomainContext, machine: Row, request: CommandResultRequest) {
   const now = context.clock.now();
   const resultText = JSON.stringify(request.result ?? null);
   if (resultText.length > 16_384) throw badRequest('result: at most 16 KiB of JSON');

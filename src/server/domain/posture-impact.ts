@@ -13,7 +13,8 @@
  * - machines without a report are not re-evaluated (counted only).
  */
 import { z } from 'zod';
-import type { PostureFinding, PostureVerdict } from '../../shared/posture.ts';
+import type { PostureVerdict } from '../../shared/posture.ts';
+import type { ImpactPreview, ImpactedMachine, MachineStatusName } from '../../shared/wire.ts';
 import type { EvaluablePolicy } from '../../shared/signals.ts';
 import { requirementsOf } from '../../shared/signals.ts';
 import { EVALUATION_COLUMNS } from './tables/posture-reports.ts';
@@ -23,7 +24,6 @@ import type { Row } from '../store/tables.ts';
 import { timeOf } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
 import { currentVerdict, loadOrgPolicy } from './posture-service.ts';
-import type { EnforcementMode } from './settings.ts';
 
 export const impactRequestSchema = z.strictObject({
   /** The mode to evaluate under (default: the org's current mode). */
@@ -37,37 +37,7 @@ export const impactRequestSchema = z.strictObject({
 
 export type ImpactRequest = z.infer<typeof impactRequestSchema>;
 
-export interface ImpactedMachine {
-  machine_id: string;
-  hostname: string;
-  os: string | null;
-  status: string;
-  quarantine_reason: string | null;
-  violations: string[];
-  findings: PostureFinding[];
-  reported_at: string;
-  expired: boolean;
-}
-
-export interface ImpactPreview {
-  /** The mode evaluated, and the org's mode now. */
-  mode: EnforcementMode;
-  current_mode: EnforcementMode;
-  /** Whether `policies` replaced the org's policies for this preview. */
-  proposed_policies: boolean;
-  /** Machines with a stored report (the ones re-evaluation looks at). */
-  evaluated: number;
-  without_report: number;
-  /** Online, not exempt, failing: quarantined as soon as the change is made. */
-  would_quarantine: ImpactedMachine[];
-  /** Quarantined for posture or expiry, now passing (or exempt): released by the change. */
-  would_release: ImpactedMachine[];
-  /** Offline and failing: quarantined when they come back online. */
-  offline_failing: ImpactedMachine[];
-  /** Exempt and failing: recorded, never quarantined. */
-  exempt_failing: ImpactedMachine[];
-  computed_at: string;
-}
+export type { ImpactPreview, ImpactedMachine } from '../../shared/wire.ts';
 
 export async function previewImpact(context: DomainContext, orgId: string, request: ImpactRequest): Promise<ImpactPreview> {
   const now = context.clock.now();
@@ -124,7 +94,7 @@ function describe(machine: Row, report: Row, { violations, findings }: PostureVe
     machine_id: String(machine.id),
     hostname: String(machine.hostname),
     os: machine.os === null || machine.os === undefined ? null : String(machine.os),
-    status: String(machine.status),
+    status: machine.status as MachineStatusName,
     quarantine_reason: machine.quarantine_reason === null || machine.quarantine_reason === undefined ? null : String(machine.quarantine_reason),
     violations,
     findings,

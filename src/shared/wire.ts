@@ -1,0 +1,170 @@
+/**
+ * THE agent ↔ server wire contract (SPEC 4, 7.1, 7.2): one schema per request and per
+ * response, used by the server to validate what agents send and by the agent to parse
+ * what servers answer (never a cast). Requests are strict (an unknown field is a 400 that
+ * names it; the posture report is the exception: SPEC 7.2 ignores and lists unknown fields).
+ * Responses are read leniently: an answer from a newer server may carry fields this agent
+ * does not know (kept, ignored), and fields added later are optional, so an answer from an
+ * older server still parses.
+ */
+import { z } from 'zod';
+import { postureReportSchema } from './posture-schemas.ts';
+import type { PostureFinding } from './signals.ts';
+
+/** An admin-granted tag (SPEC 7.1). */
+export const TAG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Free text a device sends. The string rules of SPEC 7.1 (no control, format or separator
+ * characters) hold for every body before any schema runs (server app.ts, bodyProblem).
+ */
+const deviceText = (max: number) => z.string().trim().max(max);
+const optionalText = (max: number) => deviceText(max).optional();
+const nodeKey = z.string().min(1).max(200);
+const seconds = z.number().int().min(1);
+
+// ---------------------------------------------------------------------------------------
+// Requests (the server validates them)
+
+export const registerRequest = z.strictObject({
+  auth_key: z.string().min(1).max(200),
+  hostname: deviceText(255).min(1),
+  os: optionalText(64),
+  os_version: optionalText(256),
+  arch: optionalText(32),
+  agent_version: optionalText(64),
+  /** Tags the device asks for: only those its auth key carries (SPEC 7.1); default: all of them. */
+  tags: z.array(z.string().regex(TAG, `tags match ${TAG.source}`)).max(32).optional(),
+});
+
+export const heartbeatRequest = z.strictObject({
+  node_key: nodeKey,
+  agent_version: optionalText(64),
+  peers_version: z.number().int().min(0).optional(),
+});
+
+/** The posture report plus the node key; unknown fields are stripped and listed (`ignored_fields`). */
+export const postureReportRequest = postureReportSchema.extend({ node_key: nodeKey });
+
+export const deregisterRequest = z.strictObject({ node_key: nodeKey });
+
+export const commandResultRequest = z.strictObject({
+  node_key: nodeKey,
+  id: z.string().min(1).max(64),
+  status: z.enum(['applied', 'failed']),
+  result: z.unknown().optional(),
+});
+
+export type RegisterRequest = z.infer<typeof registerRequest>;
+export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
+export type CommandResultRequest = z.infer<typeof commandResultRequest>;
+
+// ---------------------------------------------------------------------------------------
+// Responses (the agent parses them)
+
+const intervals = {
+  heartbeat_interval_s: seconds,
+  posture_interval_s: seconds,
+  quarantine_poll_s: seconds,
+};
+
+export const registerResponse = z.looseObject({
+  machine_id: z.string().min(1),
+  node_key: z.string().min(1),
+  /** Since SPEC 7.1 (a taken name gets a suffix); older servers do not send it. */
+  hostname: z.string().optional(),
+  status: z.string(),
+  ...intervals,
+});
+
+export const peer = z.looseObject({
+  id: z.string(),
+  hostname: z.string(),
+  os: z.string().nullable(),
+  tags: z.array(z.string()),
+  online: z.boolean(),
+  last_seen: z.string().nullable(),
+});
+
+export const heartbeatResponse = z.looseObject({
+  status: z.string(),
+  quarantined: z.boolean(),
+  mode: z.string(),
+  ...intervals,
+  peers_version: z.number().int(),
+  peers: z.array(peer).optional(),
+  peers_unchanged: z.boolean().optional(),
+  pending_commands: z.array(z.looseObject({ id: z.string(), command: z.string(), expires_at: z.string() })).default([]),
+});
+
+export const finding = z.looseObject({
+  code: z.string(),
+  signal: z.string(),
+  required: z.union([z.boolean(), z.string()]),
+  observed: z.union([z.boolean(), z.number(), z.string()]).nullable(),
+  limit: z.union([z.number(), z.string()]).nullable(),
+  message: z.string(),
+  blocks_at: z.string().optional(),
+  exempt_until: z.string().optional(),
+});
+
+export const reportResponse = z.looseObject({
+  compliant: z.boolean(),
+  violations: z.array(z.string()),
+  /** SPEC 7.2; an older server sends none (the agent derives them: legacy-findings.ts). */
+  findings: z.array(finding).optional(),
+  quarantined: z.boolean(),
+  mode: z.string(),
+  status: z.string(),
+  /** SPEC 7.2: the fields of the report the server did not know. */
+  ignored_fields: z.array(z.string()).optional(),
+});
+
+export const deregisterResponse = z.looseObject({ deregistered: z.literal(true), machine_id: z.string() });
+
+export const commandResultResponse = z.looseObject({ success: z.literal(true) });
+
+export type RegisterResponse = z.infer<typeof registerResponse>;
+export type HeartbeatResponse = z.infer<typeof heartbeatResponse>;
+export type ReportResponse = z.infer<typeof reportResponse>;
+export type Peer = z.infer<typeof peer>;
+
+// ---------------------------------------------------------------------------------------
+// Admin answers the dashboard reads (types only: the server builds them, the dashboard
+// renders them; declared once here).
+
+export type EnforcementMode = 'disabled' | 'monitor' | 'enforce';
+export type MachineStatusName = 'online' | 'offline' | 'quarantined';
+
+/** One machine in an impact preview (`POST /api/posture/impact`). */
+export interface ImpactedMachine {
+  machine_id: string;
+  hostname: string;
+  os: string | null;
+  status: MachineStatusName;
+  quarantine_reason: string | null;
+  violations: string[];
+  findings: PostureFinding[];
+  reported_at: string;
+  expired: boolean;
+}
+
+export interface ImpactPreview {
+  /** The mode evaluated, and the org's mode now. */
+  mode: EnforcementMode;
+  current_mode: EnforcementMode;
+  /** Whether `policies` replaced the org's policies for this preview. */
+  proposed_policies: boolean;
+  /** Machines with a stored report (the ones re-evaluation looks at). */
+  evaluated: number;
+  without_report: number;
+  /** Online, not exempt, failing: quarantined as soon as the change is made. */
+  would_quarantine: ImpactedMachine[];
+  /** Quarantined for posture or expiry, now passing (or exempt): released by the change. */
+  would_release: ImpactedMachine[];
+  /** Offline and failing: quarantined when they come back online. */
+  offline_failing: ImpactedMachine[];
+  /** Exempt and failing: recorded, never quarantined. */
+  exempt_failing: ImpactedMachine[];
+  computed_at: string;
+}
