@@ -7,9 +7,10 @@
  *   GET  /v1/status    the daemon's state machine and last verdict
  *   GET  /v1/peers     {quarantined, peers} as of the last heartbeat
  *   GET  /v1/commands  pending remediation commands the server announced
- *   POST /v1/posture   collect and report now; {report, compliant, violations, findings, quarantined, mode}
+ *   POST /v1/posture   collect and report now; {report, compliant, violations, findings, quarantined, mode, status}
  *   POST /v1/down      disconnect (`ztna down`): the daemon stops talking to the server
  */
+import type { AnswerSchema } from './control-client.ts';
 import { createHash } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -43,7 +44,7 @@ export async function serveLocalApi(socketPath: string, driver: AgentDriver, enr
           return send(200, { commands: driver.commands });
         case 'POST /v1/posture': {
           const { report, response: verdict } = await driver.reportNow();
-          return send(200, { report, compliant: verdict.compliant, violations: verdict.violations, findings: verdict.findings, quarantined: verdict.quarantined, mode: verdict.mode });
+          return send(200, { report, compliant: verdict.compliant, violations: verdict.violations, findings: verdict.findings, quarantined: verdict.quarantined, mode: verdict.mode, status: verdict.status });
         }
         case 'POST /v1/down':
           driver.dispatch({ type: 'DISCONNECT' });
@@ -68,7 +69,7 @@ export async function serveLocalApi(socketPath: string, driver: AgentDriver, enr
 }
 
 /** Asks the daemon; resolves null when no daemon listens (the caller then does the work). */
-export async function askDaemon<T>(socketPath: string, method: 'GET' | 'POST', path: string, timeoutMs = 60_000): Promise<T | null> {
+export async function askDaemon<T>(socketPath: string, method: 'GET' | 'POST', path: string, schema: AnswerSchema<T>, timeoutMs = 60_000): Promise<T | null> {
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, timeout: timeoutMs }, (response) => {
@@ -76,9 +77,16 @@ export async function askDaemon<T>(socketPath: string, method: 'GET' | 'POST', p
       response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       response.on('end', () => {
         try {
-          const body = JSON.parse(text) as T & { error?: string };
-          if ((response.statusCode ?? 500) >= 400) reject(new Error(`the ztna daemon answered: ${body.error ?? response.statusCode}`));
-          else resolve(body);
+          const body = JSON.parse(text) as unknown;
+          if ((response.statusCode ?? 500) >= 400) {
+            const error = (body as { error?: unknown } | null)?.error;
+            reject(new Error(`the ztna daemon answered: ${typeof error === 'string' ? error : String(response.statusCode)}`));
+            return;
+          }
+          const read = schema.safeParse(body);
+          // A daemon of another version answering in another shape: said, not trusted.
+          if (read.success) resolve(read.data);
+          else reject(new Error(`the ztna daemon answered ${path} in a shape this ztna does not understand (${read.error.issues[0]?.path.map(String).join('.') || 'top level'}: ${read.error.issues[0]?.message ?? 'invalid'}); restart the service after an upgrade`));
         } catch {
           reject(new Error('the ztna daemon sent an unreadable answer'));
         }

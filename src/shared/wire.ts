@@ -124,6 +124,36 @@ export const deregisterResponse = z.looseObject({ deregistered: z.literal(true),
 
 export const commandResultResponse = z.looseObject({ success: z.literal(true) });
 
+// ---------------------------------------------------------------------------------------
+// The daemon's local API (its socket; src/agent/local-api.ts), read by the CLI
+
+const verdictShape = z.looseObject({
+  compliant: z.boolean(),
+  violations: z.array(z.string()),
+  findings: z.array(finding).optional(),
+  quarantined: z.boolean(),
+  mode: z.string(),
+});
+
+export const localStatusAnswer = z.looseObject({
+  machine: z.looseObject({
+    state: z.enum(['DISCONNECTED', 'CONNECTED', 'QUARANTINE', 'COMPLIANT']),
+    serverReachable: z.boolean(),
+    serverStatus: z.string().nullable(),
+    lastHeartbeatAt: z.number().nullable(),
+    lastReportAt: z.number().nullable(),
+    lastVerdict: verdictShape.nullable(),
+  }),
+});
+
+export const localPeersAnswer = z.looseObject({ quarantined: z.boolean(), peers: z.array(peer) });
+
+export const localCommandsAnswer = z.looseObject({ commands: z.array(z.looseObject({ id: z.string(), command: z.string(), expires_at: z.string() })) });
+
+export const localPostureAnswer = verdictShape.extend({ report: postureReportSchema, findings: z.array(finding).default([]), status: z.string() });
+
+export const localDownAnswer = z.looseObject({ state: z.string() });
+
 export type RegisterResponse = z.infer<typeof registerResponse>;
 export type HeartbeatResponse = z.infer<typeof heartbeatResponse>;
 export type ReportResponse = z.infer<typeof reportResponse>;

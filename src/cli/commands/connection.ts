@@ -6,7 +6,7 @@
  * local socket first (local-api.ts); when no daemon runs they do the work themselves
  * with one heartbeat or report.
  */
-import { deregisterResponse, registerResponse } from '../../shared/wire.ts';
+import { deregisterResponse, localDownAnswer, localPeersAnswer, localPostureAnswer, localStatusAnswer, registerResponse } from '../../shared/wire.ts';
 import { collectLocalReport } from '../../agent/local-posture.ts';
 import { ServerRejected, ServerUnreachable, ServerUntrusted, createControlClient, validateServerUrl } from '../../agent/control-client.ts';
 import type { Enrollment } from '../../agent/enrollment.ts';
@@ -15,7 +15,7 @@ import { askDaemon, localSocketPath } from '../../agent/local-api.ts';
 import { configDir } from '../../agent/paths.ts';
 import type { HeartbeatResponse, Peer } from '../../agent/reporting.ts';
 import { sendHeartbeat, sendReport } from '../../agent/reporting.ts';
-import type { AgentMachine, AgentStateName, ReportResult } from '../../agent/state-machine.ts';
+import type { AgentStateName, ReportResult } from '../../agent/state-machine.ts';
 import type { PostureFinding } from '../../shared/signals.ts';
 import { ZtnaError } from '../../shared/errors.ts';
 import { AGENT_VERSION } from '../../version.ts';
@@ -142,7 +142,7 @@ export async function down(): Promise<DownResult> {
     // `ztna down` is the way out of a broken enrollment: it must still forget it.
     unreadable = error instanceof Error ? error.message : String(error);
   }
-  const daemon = await askDaemon<{ state: string }>(localSocketPath(dir), 'POST', '/v1/down', 5_000).catch(() => null);
+  const daemon = await askDaemon(localSocketPath(dir), 'POST', '/v1/down', localDownAnswer, 5_000).catch(() => null);
   let deregistered = false;
   let reachable: boolean | null = null;
   let note = unreadable ? `the enrollment could not be read, so no server was told (${unreadable})` : 'this device was not enrolled';
@@ -204,7 +204,7 @@ export async function status(): Promise<StatusResult> {
   if (!enrollment) return { enrolled: false, agent_state: 'DISCONNECTED', daemon: 'not running', ...none };
   const base = { enrolled: true, server_url: enrollment.server_url, machine_id: enrollment.machine_id, hostname: enrollment.hostname };
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const fromDaemon = await askDaemon<{ machine: AgentMachine }>(localSocketPath(dir), 'GET', '/v1/status', 5_000);
+  const fromDaemon = await askDaemon(localSocketPath(dir), 'GET', '/v1/status', localStatusAnswer, 5_000);
   if (fromDaemon) {
     const m = fromDaemon.machine;
     return {
@@ -250,7 +250,7 @@ export async function status(): Promise<StatusResult> {
 
 export async function peers(): Promise<{ quarantined: boolean; peers: Peer[] }> {
   const enrollment = await requireEnrollment();
-  const fromDaemon = await askDaemon<{ quarantined: boolean; peers: Peer[] }>(localSocketPath(configDir()), 'GET', '/v1/peers', 5_000);
+  const fromDaemon = await askDaemon(localSocketPath(configDir()), 'GET', '/v1/peers', localPeersAnswer, 5_000);
   if (fromDaemon) return fromDaemon;
   const client = await createControlClient(enrollment.server_url);
   try {
@@ -263,7 +263,7 @@ export async function peers(): Promise<{ quarantined: boolean; peers: Peer[] }> 
 
 /** Through the daemon when it runs: it collects, reports and updates its state machine. */
 export async function reportThroughDaemon(): Promise<{ report: Awaited<ReturnType<typeof collectLocalReport>> } & ReportResult | null> {
-  return askDaemon(localSocketPath(configDir()), 'POST', '/v1/posture');
+  return askDaemon(localSocketPath(configDir()), 'POST', '/v1/posture', localPostureAnswer);
 }
 
 /** For `ztna posture status` when enrolled: send the report and return the server's verdict. */

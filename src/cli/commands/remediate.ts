@@ -4,7 +4,7 @@
  * confirms (or `--yes`). The outcome goes back to the server and the device re-reports
  * at once, so a fixed device leaves quarantine without waiting for its next poll.
  */
-import { commandResultResponse } from '../../shared/wire.ts';
+import { commandResultResponse, localCommandsAnswer, localPostureAnswer } from '../../shared/wire.ts';
 import { ALLOWED_COMMANDS } from '../../../collectors/allowed-commands.ts';
 import { createControlClient } from '../../agent/control-client.ts';
 import { readEnrollment } from '../../agent/enrollment.ts';
@@ -34,7 +34,7 @@ export async function remediate(options: { id?: string; yes: boolean; confirm: (
   const runner = createCommandRunner({ allowList: ALLOWED_COMMANDS });
   const client = await createControlClient(enrollment.server_url);
   try {
-    const fromDaemon = await askDaemon<{ commands: PendingCommand[] }>(localSocketPath(dir), 'GET', '/v1/commands', 5_000);
+    const fromDaemon = await askDaemon(localSocketPath(dir), 'GET', '/v1/commands', localCommandsAnswer, 5_000);
     const pending = fromDaemon?.commands ?? (await sendHeartbeat(client, enrollment, AGENT_VERSION)).pending_commands;
     const installed = { ufw: (await runner.resolve('ufw')) !== null, firewalld: (await runner.resolve('firewall-cmd')) !== null, nft: (await runner.resolve('nft')) !== null };
     const commands = pending.map((command) => ({ ...command, explanation: explainCommand(command.command), plan: planRemediation(command.command, process.platform, installed) }));
@@ -51,7 +51,7 @@ export async function remediate(options: { id?: string; yes: boolean; confirm: (
     const outcome = await applyPlan(runner, chosen.plan, privileged);
     await client.post('/api/agent-commands/result', { node_key: enrollment.node_key, id: chosen.id, status: outcome.status, result: outcome.result }, commandResultResponse);
     // Re-report at once: through the daemon when it runs, else directly.
-    const viaDaemon = await askDaemon<ReportResult>(localSocketPath(dir), 'POST', '/v1/posture');
+    const viaDaemon = await askDaemon(localSocketPath(dir), 'POST', '/v1/posture', localPostureAnswer);
     const verdict = viaDaemon ?? (await sendReport(client, enrollment, await collectLocalReport()));
     return { commands, chosen: chosen.id, outcome, verdict, note: outcome.status === 'applied' ? `applied ${chosen.command}` : `${chosen.command} not applied: ${String(outcome.result.description ?? '')}` };
   } finally {
