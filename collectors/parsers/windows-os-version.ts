@@ -14,27 +14,29 @@
  */
 import type { Finding } from '../types.ts';
 import { known, unknown } from '../types.ts';
-import { asInt, asRecord, asString, parsePowerShellJson, readScriptError, scriptFailure } from './windows-powershell.ts';
+import { asInt, asRecord, asString, parseProbeOutput } from './windows-powershell.ts';
 
 export const REGISTRY_METHOD = 'registry:CurrentVersion';
 
 const FIRST_WINDOWS_11_BUILD = 22_000;
 const FIRST_WINDOWS_10_BUILD = 10_240;
 
-export function parseWindowsVersionOutput(text: string): Finding<string> {
-  const parsed = parsePowerShellJson(text, REGISTRY_METHOD);
-  if (!parsed.ok) return parsed.problem;
-  const failure = readScriptError(parsed.value);
-  if (failure !== null) return scriptFailure(failure, REGISTRY_METHOD);
-  const record = asRecord(parsed.value);
-  if (record === null) return unknown('unparsed_output', REGISTRY_METHOD, 'the registry probe printed JSON that is not an object');
+/** CurrentBuild is a string ("26100"), on some hosts a number; null when it is not a build number. */
+function buildNumber(record: Record<string, unknown>): number | null {
+  const text = asString(record.CurrentBuild)?.trim() ?? (asInt(record.CurrentBuild)?.toString() || null);
+  return text !== null && /^\d{4,6}$/.test(text) ? Number.parseInt(text, 10) : null;
+}
 
+export function parseWindowsVersionOutput(text: string): Finding<string> {
+  return parseProbeOutput(text, REGISTRY_METHOD, 'registry', asRecord, describeVersion);
+}
+
+function describeVersion(record: Record<string, unknown>): Finding<string> {
   const productName = asString(record.ProductName)?.trim() || null;
   const editionId = asString(record.EditionID)?.trim() || null;
   const installationType = asString(record.InstallationType)?.trim() || null;
   const displayVersion = asString(record.DisplayVersion)?.trim() || asString(record.ReleaseId)?.trim() || null;
-  const buildText = asString(record.CurrentBuild)?.trim() ?? (asInt(record.CurrentBuild)?.toString() || null);
-  const build = buildText !== null && /^\d{4,6}$/.test(buildText) ? Number.parseInt(buildText, 10) : null;
+  const build = buildNumber(record);
   const ubr = asInt(record.UBR);
   if (productName === null && build === null) {
     return unknown('unparsed_output', REGISTRY_METHOD, 'CurrentVersion has neither ProductName nor CurrentBuild');
@@ -61,17 +63,15 @@ export function parseWindowsVersionOutput(text: string): Finding<string> {
  * os_version_number on Windows: `<major>.<minor>.<build>.<UBR>` ("10.0.26100.2314"), the
  * form Microsoft's release notes and Intune's minimum OS version use. Major and minor come
  * from CurrentMajorVersionNumber / CurrentMinorVersionNumber (Windows 10 and later), else
- * from the legacy CurrentVersion string ("6.3" on 8.1 / Server 2012 R2).
+ * 10.0 for any build ≥ 10240 (every Windows 10/11/Server 2016+ build is NT 10.0, while its
+ * legacy CurrentVersion string still says "6.3"), else that CurrentVersion string (8.1).
  */
 export function windowsVersionNumber(text: string): Finding<string> {
-  const parsed = parsePowerShellJson(text, REGISTRY_METHOD);
-  if (!parsed.ok) return parsed.problem;
-  const failure = readScriptError(parsed.value);
-  if (failure !== null) return scriptFailure(failure, REGISTRY_METHOD);
-  const record = asRecord(parsed.value);
-  if (record === null) return unknown('unparsed_output', REGISTRY_METHOD, 'the registry probe printed JSON that is not an object');
-  const buildText = asString(record.CurrentBuild)?.trim() ?? (asInt(record.CurrentBuild)?.toString() || null);
-  const build = buildText !== null && /^\d{4,6}$/.test(buildText) ? Number.parseInt(buildText, 10) : null;
+  return parseProbeOutput(text, REGISTRY_METHOD, 'registry', asRecord, versionNumber);
+}
+
+function versionNumber(record: Record<string, unknown>): Finding<string> {
+  const build = buildNumber(record);
   // Every build since Windows 10's first (10240) is NT 10.0; CurrentVersion says "6.3" there for compatibility.
   const nt10 = build !== null && build >= FIRST_WINDOWS_10_BUILD;
   const legacy = /^(\d+)\.(\d+)$/.exec(asString(record.CurrentVersion)?.trim() ?? '');
