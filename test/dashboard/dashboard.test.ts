@@ -226,6 +226,15 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     await stricter.waitFor({ state: 'detached' });
     expect((await admin('GET', '/api/db/posture_policies')).data[0].max_patch_age_days).toBe(30);
     expect((await admin('GET', '/api/db/machines?status=eq.quarantined&select=hostname')).data).toEqual([{ hostname: 'bravo-win' }]);
+    // SPEC 7.2's requirements are in the same form, one control per catalogue requirement.
+    for (const name of ['require_screen_lock', 'require_secure_boot', 'min_agent_version', 'min_os_versions.darwin', 'min_os_versions.windows', 'min_os_versions.linux']) {
+      expect(await policy.locator(`input[name="${name}"]`).count(), name).toBe(1);
+    }
+    const darwinMinimum = policy.locator('input[name="min_os_versions.darwin"]');
+    await darwinMinimum.fill('14.4-beta');
+    expect(await darwinMinimum.evaluate((input: { validity: { patternMismatch: boolean } }) => input.validity.patternMismatch)).toBe(true);
+    await darwinMinimum.fill('14.4');
+    expect(await darwinMinimum.evaluate((input: { validity: { valid: boolean } }) => input.validity.valid)).toBe(true);
   });
 
   it('turns a device quarantined live when a failing report arrives, without a reload or a layout shift', { timeout: 60_000 }, async () => {
