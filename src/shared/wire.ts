@@ -163,8 +163,24 @@ export type Peer = z.infer<typeof peer>;
 // Admin answers the dashboard reads (types only: the server builds them, the dashboard
 // renders them; declared once here).
 
-export type EnforcementMode = 'disabled' | 'monitor' | 'enforce';
-export type MachineStatusName = 'online' | 'offline' | 'quarantined';
+// The vocabulary of SPEC sections 4 and 7.1: the values these columns and fields can hold.
+// The server's table descriptions name these lists, and a test checks that the database's
+// CHECK constraints accept exactly them.
+export const ENFORCEMENT_MODES = ['disabled', 'monitor', 'enforce'] as const;
+export const MACHINE_STATUSES = ['online', 'offline', 'quarantined'] as const;
+export const QUARANTINE_REASONS = ['posture', 'expired', 'manual'] as const;
+/** SPEC 7.1: whether a machine has a verdict, and which. */
+export const POSTURE_STATES = ['pending', 'compliant', 'failing', 'grace', 'exempt'] as const;
+export const AGENT_COMMANDS = ['enable_firewall', 'enable_disk_encryption'] as const;
+export const AGENT_COMMAND_STATUSES = ['pending', 'applied', 'failed', 'expired', 'cancelled'] as const;
+export const ACL_ACTIONS = ['allow', 'deny'] as const;
+export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
+export type MachineStatusName = (typeof MACHINE_STATUSES)[number];
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+export type PostureState = (typeof POSTURE_STATES)[number];
+export type AgentCommandName = (typeof AGENT_COMMANDS)[number];
+export type AgentCommandStatus = (typeof AGENT_COMMAND_STATUSES)[number];
+export type AclAction = (typeof ACL_ACTIONS)[number];
 
 /** One machine in an impact preview (`POST /api/posture/impact`). */
 export interface ImpactedMachine {

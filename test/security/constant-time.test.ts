@@ -104,8 +104,8 @@ describe('code-level: every secret comparison in the server is constant-time', (
     // Registration (auth keys) and every agent route (node keys) authenticate this way.
     expect(reads.some((where) => where.startsWith('src/server/domain/machines.ts'))).toBe(true);
     const machines = readFileSync(join(ROOT, 'src/server/domain/machines.ts'), 'utf8');
-    expect(machines).toMatch(/keyMatches\(request\.auth_key, String\(key\.key_hash\)\)/);
-    expect(machines).toMatch(/keyMatches\(String\(nodeKey\), String\(machine\.node_key_hash\)\)/);
+    expect(machines).toMatch(/keyMatches\(request\.auth_key, key\.key_hash\)/);
+    expect(machines).toMatch(/keyMatches\(nodeKey, machine\.node_key_hash\)/);
   });
 
   it('keyMatches itself: equal-length digests into timingSafeEqual, nothing else', () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPLIANT, startTestServer } from './harness.ts';
 import type { HttpResult, TestOrg, TestServer } from './harness.ts';
 import { API_TABLES } from '../../src/server/domain/db-api.ts';
-import type { TableName } from '../../src/server/store/tables.ts';
+import type { Row, TableName } from '../../src/server/store/tables.ts';
 
 let server: TestServer;
 
@@ -47,7 +47,7 @@ async function snapshot(): Promise<Record<string, string>> {
   await server.server.context.lastSeen.flush(server.store);
   const result: Record<string, string> = {};
   for (const table of ALL_TABLES) {
-    const rows = await server.store.select(table);
+    const rows: Row[] = await server.store.select(table);
     rows.sort((x, y) => String(x.id ?? x.org_id).localeCompare(String(y.id ?? y.org_id)));
     result[table] = JSON.stringify(rows);
   }

@@ -10,7 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMPLIANT, NON_COMPLIANT, STRICT_POLICY, startTestServer } from './harness.ts';
 import type { HttpResult, TestOrg, TestServer } from './harness.ts';
-import type { TableName } from '../../src/server/store/tables.ts';
+import type { Row, TableName } from '../../src/server/store/tables.ts';
 
 let server: TestServer;
 beforeEach(async () => {
@@ -81,7 +81,7 @@ async function snapshotOrg(orgId: string): Promise<Record<string, string>> {
   const snapshot: Record<string, string> = {};
   for (const table of ALL_TABLES) {
     const column = table === 'orgs' ? 'id' : 'org_id';
-    const rows = await server.store.select(table, { filters: [{ column, op: 'eq', value: orgId }] });
+    const rows: Row[] = await server.store.select(table, { filters: [{ column, op: 'eq', value: orgId }] });
     rows.sort((x, y) => String(x.id ?? x.org_id).localeCompare(String(y.id ?? y.org_id)));
     snapshot[table] = JSON.stringify(rows);
   }

@@ -31,7 +31,7 @@ import { API_TABLES } from '../../src/server/domain/db-api.ts';
 import { createTokenService } from '../../src/server/auth/tokens.ts';
 import { eq } from '../../src/server/store/query.ts';
 import { TABLES } from '../../src/server/store/tables.ts';
-import type { TableName } from '../../src/server/store/tables.ts';
+import type { Row, TableName } from '../../src/server/store/tables.ts';
 import { fcParameters, fuzzRuns, NASTY_NUMBER_LITERALS, nastyJson, nastyString, nested, printFigure, share, timeoutFor } from '../support/fuzz.ts';
 import { COMPLIANT, NON_COMPLIANT, STRICT_POLICY, TEST_ENGINE, startTestServer } from './harness.ts';
 import type { TestOrg, TestServer } from './harness.ts';
@@ -113,7 +113,7 @@ function stableJson(value: unknown): string {
 async function snapshot(): Promise<Map<string, string>> {
   await server.server.context.lastSeen.flush(server.store);
   const result = new Map<string, string>();
-  const tables = await Promise.all(ALL_TABLES.map(async (table) => [table, await server.store.select(table)] as const));
+  const tables = await Promise.all(ALL_TABLES.map(async (table) => [table, (await server.store.select(table)) as Row[]] as const));
   rowsOfA = 0;
   for (const [table, rows] of tables) {
     rowsOfA += rows.filter((row) => row.org_id === refs.A_ORG).length;

@@ -5,7 +5,7 @@
  * continuous re-evaluation), and must not write a row, an audit event or a realtime event.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TableName } from '../../src/server/store/tables.ts';
+import type { Row, TableName } from '../../src/server/store/tables.ts';
 import { COMPLIANT, startTestServer } from './harness.ts';
 import type { TestOrg, TestServer } from './harness.ts';
 
@@ -19,7 +19,7 @@ const ALL_TABLES: TableName[] = ['orgs', 'org_state', 'org_settings', 'posture_p
 async function snapshot(): Promise<string> {
   await server.server.context.lastSeen.flush(server.store);
   const all: Record<string, unknown> = {};
-  for (const table of ALL_TABLES) all[table] = (await server.store.select(table)).sort((a, b) => String(a.id ?? a.org_id).localeCompare(String(b.id ?? b.org_id)));
+  for (const table of ALL_TABLES) all[table] = ((await server.store.select(table)) as Row[]).sort((a, b) => String(a.id ?? a.org_id).localeCompare(String(b.id ?? b.org_id)));
   return JSON.stringify(all);
 }
 

@@ -146,6 +146,22 @@ describe('version rules and new requirements in enforce mode', () => {
     expect(judged.body.violations).toEqual(['agent_version_too_old (0.1.0 < 0.2.0)']);
   });
 
+  it('a report without platform is judged by the OS the machine enrolled with, on arrival as on re-evaluation', async () => {
+    const org = await freshOrg();
+    await org.addPolicy({ min_os_versions: { linux: '12' } });
+    await org.setSettings({ posture_enforcement: 'enforce' });
+    const { platform: _omit, ...withoutPlatform } = V2_REPORT;
+    const linux = await org.register('enrolled-linux', { os: 'linux' });
+    const arrival = await server.report(linux.node_key, { ...withoutPlatform, os_version_number: '11' });
+    expect(arrival.body).toMatchObject({ compliant: false, violations: ['os_version_too_old (11 < 12)'] });
+    // A platform the policy sets no minimum for passes, whichever way it is known.
+    const mac = await org.register('enrolled-mac', { os: 'darwin' });
+    expect((await server.report(mac.node_key, { ...withoutPlatform, os_version_number: '11' })).body).toMatchObject({ compliant: true, findings: [] });
+    await org.addPolicy({ require_firewall: true });
+    expect((await org.machine(mac.machine_id)).status).toBe('online');
+    expect((await org.machine(linux.machine_id)).status).toBe('quarantined');
+  });
+
   it('tightening a policy re-evaluates every stored report with the new requirements, and the impact preview agrees', async () => {
     const org = await freshOrg();
     await org.setSettings({ posture_enforcement: 'enforce' });

@@ -29,7 +29,7 @@ import type { RealtimeHub } from '../realtime/hub.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
-import { timeOf } from '../store/tables.ts';
+import { isoOf, timeOf } from '../store/tables.ts';
 
 export const SESSION_COOKIE = 'ztna_session';
 export const CSRF_HEADER = 'x-ztna-csrf';
@@ -127,7 +127,7 @@ export class SessionService {
    */
   async redeem(linkToken: unknown): Promise<RedeemedSession> {
     const match = typeof linkToken === 'string' && linkToken.length <= 128 ? LINK_PATTERN.exec(linkToken) : null;
-    if (!match) throw unauthorized('not a sign-in link token: run `ztna-server login-link` for a new link');
+    if (!match || typeof linkToken !== 'string') throw unauthorized('not a sign-in link token: run `ztna-server login-link` for a new link');
     const linkId = match[1] as string;
     const now = this.clock.now();
     const at = now.toISOString();
@@ -135,7 +135,7 @@ export class SessionService {
     const expiresAt = new Date(now.getTime() + SESSION_TTL_S * 1000).toISOString();
     const orgId = await this.store.transaction(async (tx) => {
       const link = await tx.selectOne('login_links', [eq('id', linkId)]);
-      if (!link || !keyMatches(linkToken as string, String(link.token_hash))) throw unauthorized('this sign-in link is not valid: run `ztna-server login-link` for a new link');
+      if (!link || !keyMatches(linkToken, link.token_hash)) throw unauthorized('this sign-in link is not valid: run `ztna-server login-link` for a new link');
       const [used] = await tx.update('login_links', [eq('id', linkId), { column: 'used_at', op: 'is', value: null }, { column: 'expires_at', op: 'gt', value: at }], { used_at: at });
       if (!used) {
         const again = await tx.selectOne('login_links', [eq('id', linkId)]);
@@ -146,7 +146,7 @@ export class SessionService {
       await tx.remove('admin_sessions', [{ column: 'expires_at', op: 'lt', value: at }]);
       await tx.remove('login_links', [{ column: 'expires_at', op: 'lt', value: new Date(now.getTime() - 86_400_000).toISOString() }]);
       await tx.insert('admin_sessions', { id: session.id, org_id: used.org_id, token_hash: hashKey(session.token), login_link_id: linkId, created_at: at, expires_at: expiresAt });
-      return String(used.org_id);
+      return used.org_id;
     });
     return { id: session.id, orgId, expiresAt, csrfToken: csrfTokenFor(session.token), token: session.token };
   }
@@ -161,7 +161,7 @@ export class SessionService {
     if (token === undefined || token === '') return null;
     const match = token.length <= 128 ? SESSION_PATTERN.exec(token) : null;
     const row = match ? await this.store.selectOne('admin_sessions', [eq('id', match[1] as string)]) : null;
-    if (!row || !keyMatches(token, String(row.token_hash)) || timeOf(row.expires_at) <= this.clock.now().getTime()) {
+    if (!row || !keyMatches(token, row.token_hash) || timeOf(row.expires_at) <= this.clock.now().getTime()) {
       throw unauthorized('your dashboard session has expired or was signed out: run `ztna-server login-link` for a new sign-in link');
     }
     const origin = originMatches(request);
@@ -175,14 +175,14 @@ export class SessionService {
         throw forbidden(`a change made with the session cookie needs the ${CSRF_HEADER} header holding the session's CSRF token`);
       }
     }
-    const id = String(row.id);
+    const { id } = row;
     return {
-      orgId: String(row.org_id),
+      orgId: row.org_id,
       role: 'admin',
       subject: `dashboard-${id.slice(0, 8)}`,
       // A realtime socket opened with the cookie closes when the session ends.
       expiresAt: timeOf(row.expires_at),
-      session: { id, orgId: String(row.org_id), expiresAt: String(row.expires_at), csrfToken },
+      session: { id, orgId: row.org_id, expiresAt: isoOf(row.expires_at), csrfToken },
     };
   }
 

@@ -104,8 +104,8 @@ export async function evaluateAccess(context: DomainContext, orgId: string, requ
     ],
   });
   for (const rule of rules) {
-    if (selectorsMatch(parseSelectorList(String(rule.src)), src) && selectorsMatch(parseSelectorList(String(rule.dst)), dst) && portMatches(String(rule.ports), request.port)) {
-      return { allowed: rule.action === 'allow', matched_rule: String(rule.name || rule.id) };
+    if (selectorsMatch(parseSelectorList(rule.src), src) && selectorsMatch(parseSelectorList(rule.dst), dst) && portMatches(rule.ports, request.port)) {
+      return { allowed: rule.action === 'allow', matched_rule: rule.name || rule.id };
     }
   }
   return { allowed: false, matched_rule: 'default_deny' };

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.ts';
-import type { Row } from '../store/tables.ts';
+import type { RowOf } from '../store/tables.ts';
 import type { Effects } from './context.ts';
 
 export type AuditEvent =
@@ -33,7 +33,7 @@ export interface AuditEntry {
   readonly at: Date;
 }
 
-export async function writeAudit(tx: Store, effects: Effects, entry: AuditEntry): Promise<Row> {
+export async function writeAudit(tx: Store, effects: Effects, entry: AuditEntry): Promise<RowOf<'audit_log'>> {
   const row = await tx.insertKnown('audit_log', {
     id: randomUUID(),
     org_id: entry.orgId,

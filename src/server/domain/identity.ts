@@ -17,7 +17,7 @@
  */
 import { ApiError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
-import type { Row } from '../store/tables.ts';
+import type { MachineRow } from '../store/tables.ts';
 import { TAG } from '../../shared/wire.ts';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -78,7 +78,7 @@ export async function uniqueHostname(tx: Store, orgId: string, requested: string
             { column: 'hostname_key', op: 'in', value: candidates.map(hostnameKey) },
           ],
         })
-      ).map((row) => String(row.hostname_key)),
+      ).map((row) => row.hostname_key),
     );
     const free = candidates.find((candidate) => !taken.has(hostnameKey(candidate)));
     if (free !== undefined) return free;
@@ -108,18 +108,18 @@ export function parseSelectorList(list: string): Selector[] {
   return list.split(',').map(parseSelector);
 }
 
-/** Whether `machine` ({id, hostname, tags}) is selected by any of `selectors`. */
-export function selectorsMatch(selectors: readonly Selector[], machine: Row): boolean {
+/** Whether `machine` is selected by any of `selectors`. */
+export function selectorsMatch(selectors: readonly Selector[], machine: Pick<MachineRow, 'id' | 'hostname' | 'tags'>): boolean {
   return selectors.some((selector) => {
     switch (selector.kind) {
       case 'all':
         return true;
       case 'id':
-        return String(machine.id).toLowerCase() === selector.id;
+        return machine.id.toLowerCase() === selector.id;
       case 'tag':
-        return Array.isArray(machine.tags) && (machine.tags as unknown[]).includes(selector.tag);
+        return machine.tags.includes(selector.tag);
       case 'host':
-        return hostnameKey(String(machine.hostname)) === selector.key;
+        return hostnameKey(machine.hostname) === selector.key;
       case 'none':
         return false;
     }

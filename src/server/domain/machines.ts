@@ -13,20 +13,20 @@ import type { CommandResultRequest, HeartbeatRequest, RegisterRequest } from '..
 import { generateKey, keyId, keyMatches, keyPrefix } from '../auth/keys.ts';
 import { ApiError, badRequest, notFound, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
-import type { Row } from '../store/tables.ts';
-import { publicRow, timeOf } from '../store/tables.ts';
+import type { AgentCommandRow, MachineRow } from '../store/tables.ts';
+import { columnNames, publicRow, timeOf } from '../store/tables.ts';
 import { writeAudit } from './audit.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
 import { hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts';
 import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
+import type { ReportingMachine } from './posture-service.ts';
 import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy } from './posture-service.ts';
-import { applyTransition, nextStatus, statusView } from './transitions.ts';
+import type { DecidedMachine } from './transitions.ts';
+import { DECISION_COLUMNS, applyTransition, nextStatus, statusView } from './transitions.ts';
 import { storedFindings } from './tables/posture-reports.ts';
 import { agentIntervals, loadSettings } from './settings.ts';
-
-
 
 /**
  * POST /api/register. The auth key decides the org and the tags (SPEC 7.1: tags belong to
@@ -40,24 +40,24 @@ export async function registerMachine(context: DomainContext, request: RegisterR
   const id = keyId('auth', request.auth_key);
   const key = id === null ? null : await context.store.selectOne('auth_keys', [eq('key_prefix', keyPrefix('auth', id))]);
   // One message for every failure: no oracle for which keys exist.
-  if (!key || !keyMatches(request.auth_key, String(key.key_hash))) throw unauthorized('invalid auth key');
-  if (key.revoked === true) throw unauthorized('this auth key has been revoked');
+  if (!key || !keyMatches(request.auth_key, key.key_hash)) throw unauthorized('invalid auth key');
+  if (key.revoked) throw unauthorized('this auth key has been revoked');
   if (key.expires_at !== null && timeOf(key.expires_at) <= now.getTime()) throw unauthorized('this auth key has expired');
   requireValidHostname(request.hostname);
-  const keyTags = Array.isArray(key.tags) ? (key.tags as string[]) : [];
+  const keyTags = key.tags;
   const notPermitted = (request.tags ?? []).filter((tag) => !keyTags.includes(tag));
   if (notPermitted.length > 0) {
     throw new ApiError('tags_not_permitted', `tags: this auth key does not grant ${notPermitted.map((tag) => `"${tag}"`).join(', ')}; tags come from the auth key an admin created (it grants: ${keyTags.length ? keyTags.join(', ') : 'none'})`);
   }
   admitEnrolment();
   const tags = request.tags ? [...new Set(request.tags)] : keyTags;
-  const orgId = String(key.org_id);
+  const orgId = key.org_id;
   const settings = await loadSettings(context.store, orgId);
   const node = generateKey('node');
   const machine = await inTransaction(context, async (tx, effects) => {
     // Single-use keys: the conditional update is the lock; a second concurrent use finds 0 rows.
-    const usage = key.reusable === true ? [eq('id', key.id)] : [eq('id', key.id), eq('used_count', 0)];
-    const [used] = await tx.update('auth_keys', usage, { used_count: Number(key.used_count) + 1, last_used_at: now.toISOString() });
+    const usage = key.reusable ? [eq('id', key.id)] : [eq('id', key.id), eq('used_count', 0)];
+    const [used] = await tx.update('auth_keys', usage, { used_count: key.used_count + 1, last_used_at: now.toISOString() });
     if (!used) throw unauthorized('this auth key has already been used');
     // One registration per org at a time picks a hostname (PostgreSQL: the org's row lock;
     // SQLite runs one transaction at a time anyway).
@@ -83,11 +83,11 @@ export async function registerMachine(context: DomainContext, request: RegisterR
       node_key_id: node.id,
       node_key_hash: node.hash,
     });
-    const actor = `auth_key:${String(key.id)}`;
+    const actor = `auth_key:${key.id}`;
     await writeAudit(tx, effects, {
       orgId,
       event: 'machine.registered',
-      machineId: String(row.id),
+      machineId: row.id,
       actor,
       details: { hostname: row.hostname, ...(hostname === request.hostname ? {} : { requested_hostname: request.hostname }), os: row.os, tags, auth_key_id: key.id },
       at: now,
@@ -97,7 +97,7 @@ export async function registerMachine(context: DomainContext, request: RegisterR
     effects.emit(orgId, { table: 'machines', type: 'INSERT', data: publicRow('machines', row) });
     return row;
   });
-  return { machine_id: String(machine.id), node_key: node.key, hostname: String(machine.hostname), status: 'online', ...agentIntervals(settings) };
+  return { machine_id: machine.id, node_key: node.key, hostname: machine.hostname, status: 'online', ...agentIntervals(settings) };
 }
 
 /**
@@ -107,7 +107,7 @@ export async function registerMachine(context: DomainContext, request: RegisterR
  * `machine.reenrolled_after_manual_quarantine` (hostnames are device-chosen, so this is a
  * flag for an admin, not a block).
  */
-async function flagReenrolment(tx: Store, effects: Effects, orgId: string, machine: Row, requested: string, actor: string, now: Date): Promise<void> {
+async function flagReenrolment(tx: Store, effects: Effects, orgId: string, machine: MachineRow, requested: string, actor: string, now: Date): Promise<void> {
   const key = hostnameKey(requested);
   const [held, deleted] = await Promise.all([
     tx.select('machines', { columns: ['id'], filters: [eq('org_id', orgId), eq('hostname_key', key), eq('status', 'quarantined'), eq('quarantine_reason', 'manual')] }),
@@ -117,7 +117,7 @@ async function flagReenrolment(tx: Store, effects: Effects, orgId: string, machi
   await writeAudit(tx, effects, {
     orgId,
     event: 'machine.reenrolled_after_manual_quarantine',
-    machineId: String(machine.id),
+    machineId: machine.id,
     actor,
     details: {
       hostname: machine.hostname,
@@ -130,27 +130,28 @@ async function flagReenrolment(tx: Store, effects: Effects, orgId: string, machi
 }
 
 /** What agent routes need of the authenticated machine (not the JSON tags, not timestamps). */
-const AUTH_COLUMNS = ['id', 'org_id', 'hostname', 'os_version', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score', 'node_key_hash'];
+const AUTH_COLUMNS = columnNames('machines', [...DECISION_COLUMNS, 'os', 'os_version', 'agent_version', 'node_key_hash']) as ReadonlyArray<keyof AuthenticatedMachine>;
+export type AuthenticatedMachine = ReportingMachine & Pick<MachineRow, 'node_key_hash'>;
 
 /** The machine a node key belongs to; 401 for anything else. Constant-time comparison. */
-export async function authenticateMachine(context: DomainContext, nodeKey: unknown): Promise<Row> {
+export async function authenticateMachine(context: DomainContext, nodeKey: unknown): Promise<AuthenticatedMachine> {
   const id = keyId('node', nodeKey);
   const machine = id === null ? null : (await context.store.select('machines', { columns: AUTH_COLUMNS, filters: [eq('node_key_id', id)], limit: 1 }))[0];
-  if (!machine || !keyMatches(String(nodeKey), String(machine.node_key_hash))) throw unauthorized('unknown node key');
+  if (!machine || typeof nodeKey !== 'string' || !keyMatches(nodeKey, machine.node_key_hash)) throw unauthorized('unknown node key');
   return machine;
 }
 
-export async function heartbeat(context: DomainContext, peers: PeerLists, machine: Row, request: HeartbeatRequest) {
+export async function heartbeat(context: DomainContext, peers: PeerLists, machine: AuthenticatedMachine, request: HeartbeatRequest) {
   const now = context.clock.now();
-  const orgId = String(machine.org_id);
-  let current = machine;
+  const orgId = machine.org_id;
+  let current: ReportingMachine = machine;
   if (current.status === 'offline') {
     current = await comeBack(context, current, now);
   } else {
-    context.lastSeen.record(String(current.id), now);
+    context.lastSeen.record(current.id, now);
   }
   if (request.agent_version !== undefined && request.agent_version !== current.agent_version) {
-    [current] = (await context.store.update('machines', [eq('id', current.id)], { agent_version: request.agent_version })) as [Row];
+    current = (await context.store.update('machines', [eq('id', current.id)], { agent_version: request.agent_version }))[0] ?? current;
   }
   const settings = await loadSettings(context.store, orgId);
   const version = await peers.version(context.store, orgId);
@@ -166,10 +167,10 @@ export async function heartbeat(context: DomainContext, peers: PeerLists, machin
   ).filter((command) => timeOf(command.expires_at) > now.getTime());
   const mode = settings.posture_enforcement;
   const base = {
-    status: String(current.status),
+    status: current.status,
     quarantined,
     mode,
-    posture_state: String(current.posture_state),
+    posture_state: current.posture_state,
     ...agentIntervals(settings),
     peers_version: version,
     pending_commands: pending,
@@ -178,18 +179,18 @@ export async function heartbeat(context: DomainContext, peers: PeerLists, machin
   // does one without a current verdict in enforce mode (SPEC 7.1: no verdict, no access).
   if (quarantined || deniedForNoVerdict(mode, current.posture_state)) return { ...base, peers: [] };
   if (request.peers_version === version) return { ...base, peers_unchanged: true };
-  return { ...base, peers: await peers.list(context.store, orgId, version, String(current.id), mode === 'enforce') };
+  return { ...base, peers: await peers.list(context.store, orgId, version, current.id, mode === 'enforce') };
 }
 
 /** An offline machine's heartbeat: online again, then its latest verdict applies at once. */
-async function comeBack(context: DomainContext, machine: Row, now: Date): Promise<Row> {
-  const orgId = String(machine.org_id);
+async function comeBack<M extends DecidedMachine & Pick<MachineRow, 'os' | 'agent_version'>>(context: DomainContext, machine: M, now: Date): Promise<M | MachineRow> {
+  const orgId = machine.org_id;
   const view = await loadOrgPolicy(context.store, orgId);
   return inTransaction(context, async (tx, effects) => {
     const back = nextStatus(statusView(machine), { kind: 'heartbeat' });
     const { machine: online, changed } = await applyTransition(context, tx, effects, machine, back, { now, actor: 'system', findings: [] });
     if (!changed) return online;
-    context.lastSeen.forget(String(machine.id));
+    context.lastSeen.forget(machine.id);
     if (view.settings.posture_enforcement !== 'enforce') return online;
     // The conditional update above holds the machine's row lock until COMMIT.
     const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
@@ -204,7 +205,7 @@ async function comeBack(context: DomainContext, machine: Row, now: Date): Promis
  * `manual`, never lifted by a report), `online` releases any quarantine. Liveness
  * (`offline`) is the server's to decide.
  */
-export async function setMachineStatus(context: DomainContext, orgId: string, machineId: string, status: unknown, actor: string): Promise<Row> {
+export async function setMachineStatus(context: DomainContext, orgId: string, machineId: string, status: unknown, actor: string): Promise<MachineRow> {
   if (status !== 'online' && status !== 'quarantined') {
     throw badRequest('status: an admin may set "quarantined" (manual quarantine) or "online" (release); "offline" follows the machine\'s heartbeats');
   }
@@ -226,23 +227,23 @@ export async function setMachineStatus(context: DomainContext, orgId: string, ma
  * of a deleted machine finds no row, so it is 401 for ever. Runs inside the caller's
  * transaction; `rows` are the removed rows.
  */
-export async function retireMachines(tx: Store, effects: Effects, orgId: string, rows: readonly Row[], how: { event: 'machine.deleted' | 'machine.deregistered'; actor: string }, now: Date): Promise<void> {
+export async function retireMachines(tx: Store, effects: Effects, orgId: string, rows: readonly MachineRow[], how: { event: 'machine.deleted' | 'machine.deregistered'; actor: string }, now: Date): Promise<void> {
   if (rows.length === 0) return;
   for (const row of rows) {
     await tx.insert('deleted_machines', {
       id: row.id,
       org_id: orgId,
       hostname: row.hostname,
-      hostname_key: hostnameKey(String(row.hostname)),
+      hostname_key: hostnameKey(row.hostname),
       status: row.status,
-      quarantine_reason: row.quarantine_reason ?? null,
+      quarantine_reason: row.quarantine_reason,
       deleted_at: now.toISOString(),
       deleted_by: how.actor,
     });
     await writeAudit(tx, effects, {
       orgId,
       event: how.event,
-      machineId: String(row.id),
+      machineId: row.id,
       actor: how.actor,
       details: { hostname: row.hostname, status: row.status, ...(row.quarantine_reason ? { quarantine_reason: row.quarantine_reason } : {}) },
       at: now,
@@ -253,19 +254,19 @@ export async function retireMachines(tx: Store, effects: Effects, orgId: string,
 }
 
 /** POST /api/deregister: the machine of this node key leaves (`ztna down`). */
-export async function deregisterMachine(context: DomainContext, machine: Row): Promise<{ deregistered: true; machine_id: string }> {
+export async function deregisterMachine(context: DomainContext, machine: AuthenticatedMachine): Promise<{ deregistered: true; machine_id: string }> {
   const now = context.clock.now();
-  const orgId = String(machine.org_id);
+  const orgId = machine.org_id;
   await inTransaction(context, async (tx, effects) => {
     const removed = await tx.remove('machines', [eq('id', machine.id)]);
-    await retireMachines(tx, effects, orgId, removed, { event: 'machine.deregistered', actor: `machine:${String(machine.id)}` }, now);
+    await retireMachines(tx, effects, orgId, removed, { event: 'machine.deregistered', actor: `machine:${machine.id}` }, now);
   });
-  context.lastSeen.forget(String(machine.id));
-  return { deregistered: true, machine_id: String(machine.id) };
+  context.lastSeen.forget(machine.id);
+  return { deregistered: true, machine_id: machine.id };
 }
 
 /** POST /api/agent-commands/result: a machine reports what became of one of ITS commands. */
-export async function recordCommandResult(context: DomainContext, machine: Row, request: CommandResultRequest) {
+export async function recordCommandResult(context: DomainContext, machine: AuthenticatedMachine, request: CommandResultRequest): Promise<AgentCommandRow> {
   const now = context.clock.now();
   const resultText = JSON.stringify(request.result ?? null);
   if (resultText.length > 16_384) throw badRequest('result: at most 16 KiB of JSON');
@@ -273,16 +274,18 @@ export async function recordCommandResult(context: DomainContext, machine: Row, 
     // Another machine's command id simply does not exist for this machine.
     const command = await tx.selectOne('agent_commands', [eq('id', request.id), eq('machine_id', machine.id)]);
     if (!command) throw notFound(`no command ${request.id} for this machine`);
-    if (command.status !== 'pending') throw new ApiError('conflict', `command ${request.id} is already ${String(command.status)}`);
-    const [updated] = (await tx.update('agent_commands', [eq('id', request.id), eq('status', 'pending')], {
+    if (command.status !== 'pending') throw new ApiError('conflict', `command ${request.id} is already ${command.status}`);
+    const [updated] = await tx.update('agent_commands', [eq('id', request.id), eq('status', 'pending')], {
       status: request.status,
       result: request.result ?? null,
-    })) as [Row];
+    });
+    // The machine's row lock (PostgreSQL) or the single writer (SQLite) holds since the read.
+    if (!updated) throw new ApiError('conflict', `command ${request.id} was decided meanwhile`);
     await writeAudit(tx, effects, {
-      orgId: String(machine.org_id),
+      orgId: machine.org_id,
       event: 'agent_command.result',
-      machineId: String(machine.id),
-      actor: `machine:${String(machine.id)}`,
+      machineId: machine.id,
+      actor: `machine:${machine.id}`,
       details: { command_id: request.id, command: command.command, status: request.status },
       at: now,
     });

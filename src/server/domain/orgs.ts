@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
-import type { Row } from '../store/tables.ts';
+import type { RowOf } from '../store/tables.ts';
 import { DEFAULT_SETTINGS } from './settings.ts';
 
 export const DEFAULT_ACL_RULE = { name: 'default-allow-all', priority: 1000, action: 'allow', src: '*', dst: '*', ports: '*' } as const;
 
-export async function findOrCreateOrg(store: Store, name: string, now: Date): Promise<{ org: Row; created: boolean }> {
+export async function findOrCreateOrg(store: Store, name: string, now: Date): Promise<{ org: RowOf<'orgs'>; created: boolean }> {
   return store.transaction(async (tx) => {
     const existing = await tx.selectOne('orgs', [eq('name', name)]);
     if (existing) return { org: existing, created: false };

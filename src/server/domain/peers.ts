@@ -13,6 +13,7 @@
  */
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
+import { isoOf } from '../store/tables.ts';
 
 export interface Peer {
   readonly id: string;
@@ -50,12 +51,12 @@ export class PeerLists {
         version,
         withoutPending,
         peers: rows.map((row) => ({
-          id: String(row.id),
-          hostname: String(row.hostname),
-          os: (row.os as string | null) ?? null,
-          tags: (row.tags as string[]) ?? [],
+          id: row.id,
+          hostname: row.hostname,
+          os: row.os,
+          tags: row.tags,
           online: row.status === 'online',
-          last_seen: (row.last_seen as string | null) ?? null,
+          last_seen: row.last_seen === null ? null : isoOf(row.last_seen),
         })),
       };
       if (this.cache.size >= MAX_CACHED_ORGS) this.cache.delete(this.cache.keys().next().value as string);

@@ -13,21 +13,22 @@
  * - machines without a report are not re-evaluated (counted only).
  */
 import { z } from 'zod';
+import { ENFORCEMENT_MODES } from '../../shared/wire.ts';
 import type { PostureVerdict } from '../../shared/posture.ts';
-import type { ImpactPreview, ImpactedMachine, MachineStatusName } from '../../shared/wire.ts';
+import type { ImpactPreview, ImpactedMachine } from '../../shared/wire.ts';
 import type { EvaluablePolicy } from '../../shared/signals.ts';
 import { requirementsOf } from '../../shared/signals.ts';
 import { EVALUATION_COLUMNS } from './tables/posture-reports.ts';
 import { posturePolicySchema } from '../../shared/posture-schemas.ts';
 import { eq } from '../store/query.ts';
-import type { Row } from '../store/tables.ts';
-import { timeOf } from '../store/tables.ts';
+import type { MachineRow, ReportRow } from '../store/tables.ts';
+import { isoOf } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
 import { currentVerdict, loadOrgPolicy } from './posture-service.ts';
 
 export const impactRequestSchema = z.strictObject({
   /** The mode to evaluate under (default: the org's current mode). */
-  mode: z.enum(['disabled', 'monitor', 'enforce']).optional(),
+  mode: z.enum(ENFORCEMENT_MODES).optional(),
   /**
    * The complete set of policies to evaluate against, replacing the org's (default: the
    * org's). Policy rows as `/api/db/posture_policies` returns them are accepted as they are.
@@ -56,7 +57,7 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
       filters: [eq('org_id', orgId)],
     }),
   ]);
-  const reportOf = new Map(reports.map((report) => [String(report.machine_id), report]));
+  const reportOf = new Map(reports.map((report) => [report.machine_id, report]));
   const preview: ImpactPreview = {
     mode,
     current_mode: view.settings.posture_enforcement,
@@ -70,7 +71,7 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
     computed_at: now.toISOString(),
   };
   for (const machine of machines) {
-    const report = reportOf.get(String(machine.id));
+    const report = reportOf.get(machine.id);
     if (!report) {
       preview.without_report += 1;
       continue;
@@ -79,7 +80,7 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
     if (mode !== 'enforce') continue;
     const verdict = currentVerdict(report, proposed, now, machine);
     const entry = describe(machine, report, verdict, verdict.expired);
-    const exempt = machine.posture_exempt === true;
+    const exempt = machine.posture_exempt;
     if (!verdict.compliant && exempt) preview.exempt_failing.push(entry);
     const passes = verdict.compliant || exempt;
     if (!passes && machine.status === 'online') preview.would_quarantine.push(entry);
@@ -89,16 +90,21 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
   return preview;
 }
 
-function describe(machine: Row, report: Row, { violations, findings }: PostureVerdict, expired: boolean): ImpactedMachine {
+function describe(
+  machine: Pick<MachineRow, 'id' | 'hostname' | 'os' | 'status' | 'quarantine_reason'>,
+  report: Pick<ReportRow, 'reported_at'>,
+  { violations, findings }: PostureVerdict,
+  expired: boolean,
+): ImpactedMachine {
   return {
-    machine_id: String(machine.id),
-    hostname: String(machine.hostname),
-    os: machine.os === null || machine.os === undefined ? null : String(machine.os),
-    status: machine.status as MachineStatusName,
-    quarantine_reason: machine.quarantine_reason === null || machine.quarantine_reason === undefined ? null : String(machine.quarantine_reason),
+    machine_id: machine.id,
+    hostname: machine.hostname,
+    os: machine.os,
+    status: machine.status,
+    quarantine_reason: machine.quarantine_reason,
     violations,
     findings,
-    reported_at: new Date(timeOf(report.reported_at)).toISOString(), // node-postgres hands back a Date
+    reported_at: isoOf(report.reported_at),
     expired,
   };
 }

@@ -30,14 +30,17 @@ import type { EvaluablePolicy } from '../../shared/signals.ts';
 import { SIGNAL_KEYS } from '../../shared/signals.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
-import type { Row } from '../store/tables.ts';
+import type { PostureState } from '../../shared/wire.ts';
+import type { MachineRow, Patch, ReportRow, Row } from '../store/tables.ts';
 import { timeOf } from '../store/tables.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
 import { ApiError } from '../errors.ts';
 import { riskScore } from './risk.ts';
-import { applyTransition, nextStatus, statusChanged, statusView } from './transitions.ts';
+import type { DecidedMachine } from './transitions.ts';
+import { DECISION_COLUMNS, applyTransition, nextStatus, statusChanged, statusView } from './transitions.ts';
 import { policyOf } from './tables/posture-policies.ts';
+import type { EvaluatedReport } from './tables/posture-reports.ts';
 import { EVALUATION_COLUMNS, evaluationInput, reportApiRow, signalColumns, verdictColumns } from './tables/posture-reports.ts';
 import type { EnforcementMode, OrgSettings } from './settings.ts';
 import { loadSettings } from './settings.ts';
@@ -60,17 +63,16 @@ export async function loadOrgPolicy(store: Store, orgId: string): Promise<OrgPol
 export const MAX_CLOCK_SKEW_S = 300;
 
 /** When a stored report's signals were collected (reports of schema 4 have only reported_at). */
-export function collectedAt(report: Row): number {
+export function collectedAt(report: Pick<ReportRow, 'collected_at' | 'reported_at'>): number {
   return timeOf(report.collected_at ?? report.reported_at);
 }
 
-export function isExpired(report: Row, settings: OrgSettings, now: Date): boolean {
+export function isExpired(report: Pick<ReportRow, 'collected_at' | 'reported_at'>, settings: OrgSettings, now: Date): boolean {
   const maxAge = settings.report_max_age_s;
   if (maxAge === null) return false;
   return now.getTime() - collectedAt(report) > maxAge * 1000;
 }
 
-export type PostureState = 'pending' | 'compliant' | 'failing' | 'grace' | 'exempt';
 
 /**
  * A machine's posture_state from its exemption and its current verdict (null: no report).
@@ -100,7 +102,7 @@ export function expiryVerdict(collected: number, settings: OrgSettings, now: Dat
  * evaluation, or the expiry violation when the report is too old. `machine` supplies the
  * platform and agent version of reports stored before they were kept with the report.
  */
-export function currentVerdict(report: Row, view: OrgPolicyView, now: Date, machine?: Row): PostureVerdict & { expired: boolean } {
+export function currentVerdict(report: EvaluatedReport, view: OrgPolicyView, now: Date, machine?: Pick<MachineRow, 'os' | 'agent_version'>): PostureVerdict & { expired: boolean } {
   if (isExpired(report, view.settings, now)) return { ...expiryVerdict(collectedAt(report), view.settings, now), expired: true };
   return { ...evaluatePosture(evaluationInput(report, machine), view.policies), expired: false };
 }
@@ -111,17 +113,17 @@ export type { QuarantineReason } from './transitions.ts';
  * Applies an enforce-mode verdict to a machine's status (transitions.ts decides and
  * applies). Returns the machine as it is after.
  */
-export async function applyEnforcement(
+export async function applyEnforcement<M extends DecidedMachine>(
   context: DomainContext,
   tx: Store,
   effects: Effects,
-  machine: Row,
+  machine: M,
   verdict: PostureVerdict,
   reason: 'posture' | 'expired',
   now: Date,
   /** The org's settings when the caller has them (re-evaluation); read on demand otherwise. */
   settings?: OrgSettings,
-): Promise<Row> {
+): Promise<M | MachineRow> {
   const transition = nextStatus(statusView(machine), { kind: 'verdict', mode: 'enforce', compliant: verdict.compliant, expired: reason === 'expired' });
   const applied = await applyTransition(context, tx, effects, machine, transition, {
     now,
@@ -136,6 +138,9 @@ export async function applyEnforcement(
 
 export { REMEDIATION_TTL_MS, statusChanged } from './transitions.ts';
 
+/** What a report needs of the machine that sent it (the authenticated machine is enough). */
+export type ReportingMachine = DecidedMachine & Pick<MachineRow, 'os' | 'os_version' | 'agent_version'>;
+
 export interface ReportOutcome {
   readonly compliant: boolean;
   readonly violations: string[];
@@ -148,8 +153,8 @@ export interface ReportOutcome {
 }
 
 /** POST /api/posture-report for an authenticated machine. */
-export async function handleReport(context: DomainContext, machine: Row, report: PostureReport, ignoredFields: readonly string[] = []): Promise<ReportOutcome> {
-  const orgId = String(machine.org_id);
+export async function handleReport(context: DomainContext, machine: ReportingMachine, report: PostureReport, ignoredFields: readonly string[] = []): Promise<ReportOutcome> {
+  const orgId = machine.org_id;
   const received = context.clock.now();
   // Refused before anything is read or written: a report "from the future" would stay fresh
   // for as long as the device's clock is ahead.
@@ -163,8 +168,8 @@ export async function handleReport(context: DomainContext, machine: Row, report:
   const view = await loadOrgPolicy(context.store, orgId);
   const mode = view.settings.posture_enforcement;
   // The report's own platform and agent version, else what the machine enrolled with.
-  const platform = report.platform ?? (typeof machine.os === 'string' ? machine.os : null);
-  const agentVersion = report.agent_version ?? (typeof machine.agent_version === 'string' ? machine.agent_version : null);
+  const platform = report.platform ?? machine.os;
+  const agentVersion = report.agent_version ?? machine.agent_version;
   const evaluated: PostureVerdict = mode === 'disabled' ? verdictOf([]) : evaluatePosture({ ...report, platform, agent_version: agentVersion }, view.policies);
   const extras: Row = {};
   for (const [key, value] of Object.entries(report)) if (!(SIGNAL_KEYS as readonly string[]).includes(key)) extras[key] = value;
@@ -172,13 +177,13 @@ export async function handleReport(context: DomainContext, machine: Row, report:
   const after = await inTransaction(context, async (tx, effects) => {
     // Lock the machine first: concurrent reports for it (other processes) wait here and then
     // decide on the status this one leaves, so status and stored report always agree.
-    let current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
+    let current: ReportingMachine = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
     // Time is taken once the lock is held, so reported_at and audit times follow the order in
     // which reports for this machine were actually applied.
     const now = context.clock.now();
     const collected = new Date(Math.min(claimedCollection ?? now.getTime(), now.getTime()));
     // A report collected longer than report_max_age_s ago is expired on arrival (SPEC 7.1).
-    const expired = mode !== 'disabled' && isExpired({ collected_at: collected.toISOString() }, view.settings, now);
+    const expired = mode !== 'disabled' && isExpired({ collected_at: collected.toISOString(), reported_at: now.toISOString() }, view.settings, now);
     verdict = expired ? expiryVerdict(collected.getTime(), view.settings, now) : evaluated;
     const fields = {
       org_id: orgId,
@@ -197,12 +202,12 @@ export async function handleReport(context: DomainContext, machine: Row, report:
     effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
     if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, expired ? 'expired' : 'posture', now, view.settings);
     const risk = riskScore(verdict.findings, current.status === 'quarantined');
-    const state = postureStateOf(current.posture_exempt === true, { compliant: verdict.compliant, expired });
-    const machinePatch: Row = {};
+    const state = postureStateOf(current.posture_exempt, { compliant: verdict.compliant, expired });
+    const machinePatch: Patch<'machines'> = {};
     if (risk !== current.risk_score) machinePatch.risk_score = risk;
     if (report.os_version != null && report.os_version !== current.os_version) machinePatch.os_version = report.os_version;
     if (state !== current.posture_state) machinePatch.posture_state = state;
-    if (Object.keys(machinePatch).length > 0) [current] = await tx.update('machines', [eq('id', machine.id)], machinePatch) as [Row];
+    if (Object.keys(machinePatch).length > 0) current = (await tx.update('machines', [eq('id', machine.id)], machinePatch))[0] ?? current;
     if (machinePatch.posture_state !== undefined) statusChanged(effects, current); // a pending machine joins the peer lists
     return current;
   });
@@ -213,13 +218,13 @@ export async function handleReport(context: DomainContext, machine: Row, report:
     findings: verdict.findings,
     quarantined: after.status === 'quarantined',
     mode,
-    status: String(after.status),
+    status: after.status,
     ignored_fields: [...ignoredFields],
   };
 }
 
 /** Realtime payloads leave the (possibly large) evidence out. */
-function reportEventData(report: Row): Row {
+function reportEventData(report: ReportRow): Row {
   const { extras: _extras, ...rest } = reportApiRow(report);
   return rest;
 }
@@ -237,7 +242,7 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
     if (view.settings.posture_enforcement !== 'enforce') return counts;
     // Machines first, locked: a report racing the re-evaluation waits for it (and vice versa).
     const machines = await tx.select('machines', {
-      columns: ['id', 'org_id', 'hostname', 'os', 'agent_version', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score'],
+      columns: [...DECISION_COLUMNS, 'os', 'agent_version'],
       filters: [eq('org_id', orgId)],
       order: [{ column: 'id', descending: false }], // one lock order: concurrent re-evaluations cannot deadlock
       forUpdate: true,
@@ -246,9 +251,9 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
       columns: [...EVALUATION_COLUMNS],
       filters: [eq('org_id', orgId)],
     });
-    const byId = new Map(machines.map((m) => [String(m.id), m]));
+    const byId = new Map(machines.map((m) => [m.id, m]));
     for (const report of reports) {
-      const machine = byId.get(String(report.machine_id));
+      const machine = byId.get(report.machine_id);
       if (!machine) continue;
       counts.evaluated += 1;
       const verdict = currentVerdict(report, view, now, machine);
@@ -260,8 +265,8 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
       if (before !== 'quarantined' && after.status === 'quarantined') counts.quarantined += 1;
       if (before === 'quarantined' && after.status !== 'quarantined') counts.released += 1;
       const risk = riskScore(verdict.findings, after.status === 'quarantined');
-      const state = postureStateOf(after.posture_exempt === true, verdict);
-      const patch: Row = {};
+      const state = postureStateOf(after.posture_exempt, verdict);
+      const patch: Patch<'machines'> = {};
       if (risk !== after.risk_score && before === after.status) patch.risk_score = risk;
       if (state !== after.posture_state) patch.posture_state = state;
       if (Object.keys(patch).length > 0) {

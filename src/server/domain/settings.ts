@@ -4,25 +4,16 @@
  * every server process (the seed product cached them for an hour; SPEC section 3).
  */
 import { z } from 'zod';
+import { ENFORCEMENT_MODES } from '../../shared/wire.ts';
 import type { Store } from '../store/store.ts';
 import { eq } from '../store/query.ts';
 import { notFound } from '../errors.ts';
+import type { SettingsRow } from '../store/tables.ts';
 
-export type EnforcementMode = 'disabled' | 'monitor' | 'enforce';
+export type { EnforcementMode } from '../../shared/wire.ts';
 
-export interface OrgSettings {
-  org_id: string;
-  posture_enforcement: EnforcementMode;
-  ai_operator_enabled: boolean;
-  auto_remediate_firewall: boolean;
-  auto_remediate_encryption: boolean;
-  heartbeat_interval_s: number;
-  posture_interval_s: number;
-  quarantine_poll_s: number;
-  offline_after_s: number;
-  report_max_age_s: number | null;
-  updated_at: string;
-}
+/** An org's settings: its row of `org_settings` (store/tables.ts describes the columns). */
+export type OrgSettings = SettingsRow;
 
 export const DEFAULT_SETTINGS = {
   posture_enforcement: 'disabled',
@@ -47,7 +38,7 @@ const seconds = z.number().int().min(1).max(MAX_INTERVAL_S);
 /** What an admin may change; unknown keys are errors. */
 export const settingsPatchSchema = z.strictObject({
   org_id: z.string().optional(),
-  posture_enforcement: z.enum(['disabled', 'monitor', 'enforce']).optional(),
+  posture_enforcement: z.enum(ENFORCEMENT_MODES).optional(),
   ai_operator_enabled: z.boolean().optional(),
   auto_remediate_firewall: z.boolean().optional(),
   auto_remediate_encryption: z.boolean().optional(),
@@ -63,7 +54,7 @@ export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 export async function loadSettings(store: Store, orgId: string): Promise<OrgSettings> {
   const row = await store.selectOne('org_settings', [eq('org_id', orgId)]);
   if (!row) throw notFound(`organisation ${orgId} has no settings`);
-  return row as unknown as OrgSettings;
+  return row;
 }
 
 /** The intervals every agent response carries. */

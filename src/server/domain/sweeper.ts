@@ -42,9 +42,10 @@ async function sweepInto(context: DomainContext, result: SweepResult): Promise<v
   const orgs = (await context.store.select('org_settings')) as unknown as OrgSettings[];
   for (const settings of orgs) {
     result.wentOffline += await markOffline(context, settings, now);
-    if (settings.report_max_age_s !== null) result.expiredVerdicts += await expireVerdicts(context, settings, now);
-    if (settings.posture_enforcement === 'enforce' && settings.report_max_age_s !== null) {
-      result.expiredQuarantines += await quarantineExpired(context, settings, now);
+    const maxAge = settings.report_max_age_s;
+    if (maxAge !== null) result.expiredVerdicts += await expireVerdicts(context, settings, reportCutoff(now, maxAge));
+    if (settings.posture_enforcement === 'enforce' && maxAge !== null) {
+      result.expiredQuarantines += await quarantineExpired(context, settings, now, reportCutoff(now, maxAge));
     }
   }
   const expired = await context.store.update(
@@ -78,8 +79,12 @@ async function markOffline(context: DomainContext, settings: OrgSettings, now: D
   });
 }
 
-async function expireVerdicts(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
-  const cutoff = new Date(now.getTime() - (settings.report_max_age_s as number) * 1000).toISOString();
+/** Reports collected before this (ISO) are older than report_max_age_s. */
+function reportCutoff(now: Date, maxAgeS: number): string {
+  return new Date(now.getTime() - maxAgeS * 1000).toISOString();
+}
+
+async function expireVerdicts(context: DomainContext, settings: OrgSettings, cutoff: string): Promise<number> {
   return inTransaction(context, async (tx, effects) => {
     const changed = await tx.expireVerdicts(settings.org_id, cutoff);
     for (const machine of changed) statusChanged(effects, machine);
@@ -87,8 +92,7 @@ async function expireVerdicts(context: DomainContext, settings: OrgSettings, now
   });
 }
 
-async function quarantineExpired(context: DomainContext, settings: OrgSettings, now: Date): Promise<number> {
-  const cutoff = new Date(now.getTime() - (settings.report_max_age_s as number) * 1000).toISOString();
+async function quarantineExpired(context: DomainContext, settings: OrgSettings, now: Date, cutoff: string): Promise<number> {
   return inTransaction(context, async (tx, effects) => {
     const stale = await tx.select('posture_reports', {
       columns: ['machine_id'],

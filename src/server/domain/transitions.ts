@@ -22,11 +22,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PostureFinding } from '../../shared/signals.ts';
+import type { AgentCommandName, MachineStatusName as MachineStatus, QuarantineReason } from '../../shared/wire.ts';
 import { ApiError } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { Filter } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
-import type { Row } from '../store/tables.ts';
+import type { MachineRow, Patch } from '../store/tables.ts';
 import { publicRow } from '../store/tables.ts';
 import type { AuditEvent } from './audit.ts';
 import { writeAudit } from './audit.ts';
@@ -35,8 +36,7 @@ import { riskScore } from './risk.ts';
 import type { EnforcementMode, OrgSettings } from './settings.ts';
 import { loadSettings } from './settings.ts';
 
-export type MachineStatus = 'online' | 'offline' | 'quarantined';
-export type QuarantineReason = 'posture' | 'expired' | 'manual';
+export type { MachineStatusName as MachineStatus, QuarantineReason } from '../../shared/wire.ts';
 
 /** What the decision reads of a machine. */
 export interface StatusView {
@@ -117,13 +117,17 @@ export function nextStatus(machine: StatusView, fact: Fact): Transition | Stay {
   }
 }
 
+/**
+ * The columns of a machine that deciding and applying a transition read (callers that
+ * select only some columns select at least these); the realtime event of a change carries
+ * the row as updated, in full.
+ */
+export const DECISION_COLUMNS = ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score'] as const;
+export type DecidedMachine = Pick<MachineRow, (typeof DECISION_COLUMNS)[number]>;
+
 /** A machine row as the decision reads it. */
-export function statusView(machine: Row): StatusView {
-  return {
-    status: machine.status as MachineStatus,
-    quarantine_reason: (machine.quarantine_reason ?? null) as QuarantineReason | null,
-    posture_exempt: machine.posture_exempt === true,
-  };
+export function statusView(machine: DecidedMachine): StatusView {
+  return { status: machine.status, quarantine_reason: machine.quarantine_reason, posture_exempt: machine.posture_exempt };
 }
 
 const AUDIT_EVENTS: Partial<Record<TransitionKind, AuditEvent>> = {
@@ -153,13 +157,19 @@ export interface ApplyOptions {
  * The one place a status change is written. Returns the machine as it is afterwards, and
  * whether the change was made (false: nothing to do, or the row changed meanwhile).
  */
-export async function applyTransition(context: DomainContext, tx: Store, effects: Effects, machine: Row, transition: Transition | Stay, options: ApplyOptions): Promise<{ machine: Row; changed: boolean }> {
+export async function applyTransition<M extends DecidedMachine>(
+  context: DomainContext,
+  tx: Store,
+  effects: Effects,
+  machine: M,
+  transition: Transition | Stay,
+  options: ApplyOptions,
+): Promise<{ machine: M | MachineRow; changed: boolean }> {
   if (transition.kind === 'stay') return { machine, changed: false };
-  const id = String(machine.id);
-  const orgId = String(machine.org_id);
+  const { id, org_id: orgId } = machine;
   const where: Filter[] = [eq('id', id), eq('status', transition.requires.status)];
   if (transition.requires.reasons) where.push({ column: 'quarantine_reason', op: 'in', value: [...transition.requires.reasons] });
-  const columns: Row = { status: transition.to.status, quarantine_reason: transition.to.quarantine_reason };
+  const columns: Patch<'machines'> = { status: transition.to.status, quarantine_reason: transition.to.quarantine_reason };
   if (transition.kind !== 'went_offline' && transition.kind !== 'came_back' && transition.kind !== 'manual_hold') {
     columns.risk_score = riskScore(transition.kind === 'auto_release' && options.compliant !== false ? [] : options.findings, transition.to.status === 'quarantined');
   }
@@ -185,7 +195,7 @@ export async function applyTransition(context: DomainContext, tx: Store, effects
   return { machine: changed, changed: true };
 }
 
-function auditDetails(transition: Transition, machine: Row, options: ApplyOptions): Record<string, unknown> {
+function auditDetails(transition: Transition, machine: DecidedMachine, options: ApplyOptions): Record<string, unknown> {
   switch (transition.kind) {
     case 'auto_quarantine':
       return { violations: [...(options.violations ?? [])], findings: [...options.findings], reason: transition.to.quarantine_reason, hostname: machine.hostname };
@@ -202,12 +212,12 @@ function auditDetails(transition: Transition, machine: Row, options: ApplyOption
 }
 
 /** A machine's status changed: its peers' lists change, and realtime subscribers hear of it. */
-export function statusChanged(effects: Effects, machine: Row): void {
-  effects.peersChanged(String(machine.org_id));
-  effects.emit(String(machine.org_id), { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
+export function statusChanged(effects: Effects, machine: DecidedMachine): void {
+  effects.peersChanged(machine.org_id);
+  effects.emit(machine.org_id, { table: 'machines', type: 'UPDATE', data: publicRow('machines', machine) });
 }
 
-const REMEDIATION: Record<string, { command: 'enable_firewall' | 'enable_disk_encryption'; setting: 'auto_remediate_firewall' | 'auto_remediate_encryption' }> = {
+const REMEDIATION: Record<string, { command: AgentCommandName; setting: 'auto_remediate_firewall' | 'auto_remediate_encryption' }> = {
   firewall_required: { command: 'enable_firewall', setting: 'auto_remediate_firewall' },
   disk_encryption_required: { command: 'enable_disk_encryption', setting: 'auto_remediate_encryption' },
 };
@@ -218,7 +228,7 @@ export const REMEDIATION_TTL_MS = 3_600_000;
  * SPEC section 4 "AI operator": prepared, never run silently. One pending command per
  * kind per machine at a time; the person on the device applies it (`ztna remediate`).
  */
-async function prepareRemediation(tx: Store, effects: Effects, machine: Row, findings: readonly PostureFinding[], now: Date, settings: OrgSettings) {
+async function prepareRemediation(tx: Store, effects: Effects, machine: DecidedMachine, findings: readonly PostureFinding[], now: Date, settings: OrgSettings) {
   if (!settings.ai_operator_enabled) return;
   for (const { code: violation } of findings) {
     const remedy = REMEDIATION[violation];
@@ -241,9 +251,9 @@ async function prepareRemediation(tx: Store, effects: Effects, machine: Row, fin
       result: null,
     });
     await writeAudit(tx, effects, {
-      orgId: String(machine.org_id),
+      orgId: machine.org_id,
       event: 'ai.auto_remediation_prepared',
-      machineId: String(machine.id),
+      machineId: machine.id,
       actor: 'system',
       details: { command: remedy.command, command_id: command.id, violation, expires_at: command.expires_at },
       at: now,

@@ -6,8 +6,8 @@
  * Filters are PostgREST's vocabulary (SPEC section 4): eq, neq, gt, gte, lt, lte,
  * in (a list), is (null / true / false).
  */
-import type { ColumnDef, Row, TableDef } from './tables.ts';
-import { columnOf } from './tables.ts';
+import type { ColumnDef, Row, RowOf, TableDef, TableName } from './tables.ts';
+import { columnOf, tableDef } from './tables.ts';
 
 export type FilterOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'is';
 
@@ -23,9 +23,9 @@ export interface OrderBy {
   readonly descending: boolean;
 }
 
-export interface Query {
+export interface Query<Column extends string = string> {
   /** Columns to read (default all); hot paths name them to skip large JSON columns. */
-  readonly columns?: readonly string[];
+  readonly columns?: readonly Column[];
   readonly filters?: readonly Filter[];
   readonly order?: readonly OrderBy[];
   readonly limit?: number;
@@ -199,11 +199,12 @@ function decodePlan(table: TableDef): Map<string, ColumnDef> {
  * hands over a fresh object, and only booleans, JSON and integers need work (measured: the
  * copying version doubled the cost of re-evaluating 100k machines).
  */
-export function decodeRow(table: TableDef, codec: Codec, raw: Record<string, unknown>): Row {
-  for (const [key, column] of decodePlan(table)) {
+export function decodeRow<T extends TableName>(table: T, codec: Codec, raw: Record<string, unknown>): RowOf<T> {
+  for (const [key, column] of decodePlan(tableDef(table))) {
     if (key in raw) raw[key] = codec.decode(column, raw[key]);
   }
-  return raw;
+  // The one place a database row becomes typed: its columns are the description's, decoded.
+  return raw as RowOf<T>;
 }
 
 export const eq = (column: string, value: unknown): Filter => ({ column, op: 'eq', value });

@@ -11,31 +11,32 @@
  * - Rows come back decoded (booleans, numbers, ISO timestamps, parsed JSON).
  */
 import type { Filter, Query } from './query.ts';
-import type { Row, TableName } from './tables.ts';
+import type { ColumnName, NewRow, Patch, RowOf, TableName } from './tables.ts';
 
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
-  select(table: TableName, query?: Query): Promise<Row[]>;
-  selectOne(table: TableName, filters: readonly Filter[]): Promise<Row | null>;
+  /** Rows of `table`; with `query.columns`, only those columns (and the type says so). */
+  select<T extends TableName, C extends ColumnName<T> = ColumnName<T>>(table: T, query?: Query<C>): Promise<Array<Pick<RowOf<T>, C>>>;
+  selectOne<T extends TableName>(table: T, filters: readonly Filter[]): Promise<RowOf<T> | null>;
   count(table: TableName, filters?: readonly Filter[]): Promise<number>;
-  insert(table: TableName, row: Row): Promise<Row>;
+  insert<T extends TableName>(table: T, row: NewRow<T>): Promise<RowOf<T>>;
   /** Updates the rows matching `filters`; returns the rows as they are after the update. */
-  update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]>;
+  update<T extends TableName>(table: T, filters: readonly Filter[], patch: Patch<T>): Promise<Array<RowOf<T>>>;
   /**
    * Inserts a fully specified row (no column defaults) without reading it back; returns
    * the row as given. For hot writes whose row the caller already has (audit events).
    */
-  insertKnown(table: TableName, row: Row): Promise<Row>;
+  insertKnown<T extends TableName>(table: T, row: RowOf<T>): Promise<RowOf<T>>;
   /**
    * Inserts `row`, or, when a row with the same `conflictColumn` exists, updates it with
    * `row`'s values except `keepOnConflict` (e.g. its id) — atomically, so two concurrent
    * writers cannot both insert.
    */
-  upsert(table: TableName, row: Row, conflictColumn: string, keepOnConflict?: readonly string[]): Promise<Row>;
+  upsert<T extends TableName>(table: T, row: NewRow<T>, conflictColumn: ColumnName<T>, keepOnConflict?: ReadonlyArray<ColumnName<T>>): Promise<RowOf<T>>;
   /** Like `update`, but returns only how many rows changed (no read-back). */
-  updateCount(table: TableName, filters: readonly Filter[], patch: Row): Promise<number>;
+  updateCount<T extends TableName>(table: T, filters: readonly Filter[], patch: Patch<T>): Promise<number>;
   /** Deletes the rows matching `filters`; returns them. */
-  remove(table: TableName, filters: readonly Filter[]): Promise<Row[]>;
+  remove<T extends TableName>(table: T, filters: readonly Filter[]): Promise<Array<RowOf<T>>>;
   /** Adds one to the org's peers_version and returns the new value. */
   bumpPeersVersion(orgId: string): Promise<number>;
   /**
@@ -43,7 +44,7 @@ export interface Store {
    * verdict: posture_state `compliant` / `failing` / `grace` becomes `pending` (SPEC 7.1:
    * an expired report is no verdict). One statement; returns the machines it changed.
    */
-  expireVerdicts(orgId: string, cutoff: string): Promise<Row[]>;
+  expireVerdicts(orgId: string, cutoff: string): Promise<Array<RowOf<'machines'>>>;
   /** Writes buffered heartbeat times, never moving a machine's last_seen backwards. */
   recordLastSeen(entries: ReadonlyArray<readonly [machineId: string, lastSeen: string]>): Promise<void>;
   /** A server-wide secret (the JWT signing key on PostgreSQL), created once by whichever process asks first. */

@@ -6,12 +6,28 @@
  * `internal` columns (key hashes) never leave the server: they are stripped from every
  * API response and cannot be filtered on or written through `/api/db`.
  */
+import type { PostureFinding } from '../../shared/posture.ts';
+import { ACL_ACTIONS, AGENT_COMMANDS, AGENT_COMMAND_STATUSES, ENFORCEMENT_MODES, MACHINE_STATUSES, POSTURE_STATES, QUARANTINE_REASONS } from '../../shared/wire.ts';
+
 export type ColumnType = 'text' | 'integer' | 'boolean' | 'json' | 'timestamp';
 
 export interface ColumnDef {
   readonly type: ColumnType;
   readonly nullable?: boolean;
   readonly internal?: boolean;
+  /** A text column's vocabulary: the values its CHECK constraint allows. */
+  readonly values?: readonly string[];
+}
+
+/**
+ * A column description that also carries the TypeScript type of its values (a phantom:
+ * never set at run time). Text columns with a CHECK constraint name their vocabulary,
+ * JSON columns their shape; `RowOf` reads it.
+ */
+interface TypedColumn<Type extends ColumnType, Value, Nullable extends boolean = false> extends ColumnDef {
+  readonly type: Type;
+  readonly nullable?: Nullable;
+  readonly __value?: Value;
 }
 
 export interface TableDef {
@@ -20,17 +36,29 @@ export interface TableDef {
   readonly columns: Readonly<Record<string, ColumnDef>>;
 }
 
-const text: ColumnDef = { type: 'text' };
-const nullableText: ColumnDef = { type: 'text', nullable: true };
-const int: ColumnDef = { type: 'integer' };
-const nullableInt: ColumnDef = { type: 'integer', nullable: true };
-const bool: ColumnDef = { type: 'boolean' };
-const nullableBool: ColumnDef = { type: 'boolean', nullable: true };
-const json: ColumnDef = { type: 'json' };
-const nullableJson: ColumnDef = { type: 'json', nullable: true };
-const ts: ColumnDef = { type: 'timestamp' };
-const nullableTs: ColumnDef = { type: 'timestamp', nullable: true };
-const secret: ColumnDef = { type: 'text', internal: true };
+/**
+ * A timestamp as the engines hand it back: SQLite an ISO string, node-postgres a Date
+ * (which the hot paths do not convert). Read it with timeOf(); write ISO strings.
+ */
+export type StoredTime = string | Date;
+
+const oneOf = <const Values extends readonly string[]>(values: Values): TypedColumn<'text', Values[number]> => ({ type: 'text', values });
+const nullableOneOf = <const Values extends readonly string[]>(values: Values): TypedColumn<'text', Values[number], true> => ({ type: 'text', nullable: true, values });
+const textOf = (): TypedColumn<'text', string> => ({ type: 'text' });
+const nullableTextOf = (): TypedColumn<'text', string, true> => ({ type: 'text', nullable: true });
+const jsonOf = <Value,>(): TypedColumn<'json', Value> => ({ type: 'json' });
+const text = textOf();
+const nullableText = nullableTextOf();
+const int: TypedColumn<'integer', number> = { type: 'integer' };
+const nullableInt: TypedColumn<'integer', number, true> = { type: 'integer', nullable: true };
+const bool: TypedColumn<'boolean', boolean> = { type: 'boolean' };
+const nullableBool: TypedColumn<'boolean', boolean, true> = { type: 'boolean', nullable: true };
+const ts: TypedColumn<'timestamp', StoredTime> = { type: 'timestamp' };
+const nullableTs: TypedColumn<'timestamp', StoredTime, true> = { type: 'timestamp', nullable: true };
+/** A key hash: never leaves the server. */
+const secret: TypedColumn<'text', string> = { type: 'text', internal: true };
+/** A JSON object kept whole (details, signals, requirements). */
+type JsonObject = Record<string, unknown>;
 
 export const TABLES = {
   orgs: { name: 'orgs', primaryKey: 'id', columns: { id: text, name: text, created_at: ts } },
@@ -41,7 +69,7 @@ export const TABLES = {
     primaryKey: 'org_id',
     columns: {
       org_id: text,
-      posture_enforcement: text,
+      posture_enforcement: oneOf(ENFORCEMENT_MODES),
       ai_operator_enabled: bool,
       auto_remediate_firewall: bool,
       auto_remediate_encryption: bool,
@@ -70,7 +98,7 @@ export const TABLES = {
        * min_os_versions, min_agent_version, require_screen_lock, require_secure_boot, …),
        * keyed by policy field. The API shows them as top-level fields (domain/policies.ts).
        */
-      requirements: { type: 'json', internal: true },
+      requirements: { ...jsonOf<JsonObject>(), internal: true },
       created_at: ts,
       updated_at: ts,
     },
@@ -86,21 +114,21 @@ export const TABLES = {
       os_version: nullableText,
       arch: nullableText,
       agent_version: nullableText,
-      tags: json,
-      status: text,
-      quarantine_reason: nullableText,
+      tags: jsonOf<string[]>(),
+      status: oneOf(MACHINE_STATUSES),
+      quarantine_reason: nullableOneOf(QUARANTINE_REASONS),
       last_seen: nullableTs,
       risk_score: int,
       posture_exempt: bool,
       /** pending | compliant | failing | grace | exempt (SPEC 7.1): see domain/posture-state.ts. */
-      posture_state: text,
+      posture_state: oneOf(POSTURE_STATES),
       created_at: ts,
       /**
        * hostnameKey(hostname): uniqueness per org and `host:` selectors (domain/identity.ts).
        * Always written, but nullable in the database: schema 5 added it with ALTER TABLE ADD
        * COLUMN, which cannot add a NOT NULL column without a default.
        */
-      hostname_key: { type: 'text', internal: true, nullable: true },
+      hostname_key: { ...nullableTextOf(), internal: true },
       node_key_id: secret,
       node_key_hash: secret,
     },
@@ -119,15 +147,15 @@ export const TABLES = {
       antivirus_enabled: nullableBool,
       patch_age_days: nullableInt,
       /** Every later signal of the catalogue, keyed by signal; the API shows them as top-level fields. */
-      signals: { type: 'json', internal: true },
+      signals: { ...jsonOf<JsonObject>(), internal: true },
       /** The report's `platform` and `agent_version`: what min_os_versions and min_agent_version judge. */
       platform: nullableText,
       agent_version: nullableText,
       compliant: bool,
-      violations: json,
+      violations: jsonOf<string[]>(),
       /** One structured finding per violation (SPEC 7.2), in the same order. */
-      findings: json,
-      mode: text,
+      findings: jsonOf<PostureFinding[]>(),
+      mode: oneOf(ENFORCEMENT_MODES),
       reported_at: ts,
       /**
        * When the agent collected the signals (its `collected_at`, never later than
@@ -135,13 +163,13 @@ export const TABLES = {
        */
       collected_at: ts,
       /** The agent's optional extras (platform, arch, hostname, agent_version, collected_at, evidence). */
-      extras: nullableJson,
+      extras: { ...jsonOf<JsonObject>(), nullable: true as const },
     },
   },
   audit_log: {
     name: 'audit_log',
     primaryKey: 'id',
-    columns: { id: text, org_id: text, event: text, machine_id: nullableText, actor: text, details: json, created_at: ts },
+    columns: { id: text, org_id: text, event: text, machine_id: nullableText, actor: text, details: jsonOf<JsonObject>(), created_at: ts },
   },
   auth_keys: {
     name: 'auth_keys',
@@ -153,7 +181,7 @@ export const TABLES = {
       key_prefix: text,
       key_hash: secret,
       reusable: bool,
-      tags: json,
+      tags: jsonOf<string[]>(),
       expires_at: nullableTs,
       used_count: int,
       last_used_at: nullableTs,
@@ -168,17 +196,17 @@ export const TABLES = {
       id: text,
       org_id: text,
       machine_id: text,
-      command: text,
-      status: text,
+      command: oneOf(AGENT_COMMANDS),
+      status: oneOf(AGENT_COMMAND_STATUSES),
       created_at: ts,
       expires_at: ts,
-      result: nullableJson,
+      result: { ...jsonOf<unknown>(), nullable: true as const },
     },
   },
   acl_rules: {
     name: 'acl_rules',
     primaryKey: 'id',
-    columns: { id: text, org_id: text, name: text, priority: int, action: text, src: text, dst: text, ports: text, created_at: ts },
+    columns: { id: text, org_id: text, name: text, priority: int, action: oneOf(ACL_ACTIONS), src: text, dst: text, ports: text, created_at: ts },
   },
   /**
    * Machines that were deleted (`POST /api/deregister`, admin DELETE): what re-enrolment
@@ -188,7 +216,7 @@ export const TABLES = {
   deleted_machines: {
     name: 'deleted_machines',
     primaryKey: 'id',
-    columns: { id: text, org_id: text, hostname: text, hostname_key: text, status: text, quarantine_reason: nullableText, deleted_at: ts, deleted_by: text },
+    columns: { id: text, org_id: text, hostname: text, hostname_key: text, status: oneOf(MACHINE_STATUSES), quarantine_reason: nullableOneOf(QUARANTINE_REASONS), deleted_at: ts, deleted_by: text },
   },
   /** Dashboard sign-in (src/server/dashboard/sessions.ts); never an /api/db table. */
   login_links: {
@@ -218,8 +246,27 @@ export function columnOf(table: TableDef, name: string): ColumnDef | undefined {
   return Object.hasOwn(table.columns, name) ? table.columns[name] : undefined;
 }
 
-/** A row as the domain sees it: booleans, numbers, ISO strings, parsed JSON. */
+/** Any row, untyped: only where code walks every table alike (codecs, /api/db's output). */
 export type Row = Record<string, unknown>;
+
+type Columns<T extends TableName> = (typeof TABLES)[T]['columns'];
+export type ColumnName<T extends TableName> = keyof Columns<T> & string;
+
+type ValueOf<C> = (C extends { readonly __value?: infer V } ? V : never) | (C extends { readonly nullable?: infer N } ? (true extends N ? null : never) : never);
+
+/**
+ * A row of table T as the domain sees it, derived from the description above: booleans,
+ * numbers, StoredTime, parsed JSON, each column's vocabulary; nullable columns may be null.
+ */
+export type RowOf<T extends TableName> = { [K in ColumnName<T>]: ValueOf<Columns<T>[K]> };
+
+/** A row to insert: every column that is not nullable is named (a forgotten one does not compile). */
+export type NewRow<T extends TableName> = { [K in ColumnName<T> as null extends RowOf<T>[K] ? never : K]: RowOf<T>[K] } & {
+  [K in ColumnName<T> as null extends RowOf<T>[K] ? K : never]?: RowOf<T>[K];
+};
+
+/** Columns to change. */
+export type Patch<T extends TableName> = Partial<RowOf<T>>;
 
 /**
  * Milliseconds since the epoch of a timestamp column's value. SQLite hands back the ISO
@@ -228,6 +275,11 @@ export type Row = Record<string, unknown>;
  */
 export function timeOf(value: unknown): number {
   return value instanceof Date ? value.getTime() : Date.parse(String(value));
+}
+
+/** A timestamp column's value as the ISO string the API shows (SQLite's is one already). */
+export function isoOf(value: StoredTime): string {
+  return typeof value === 'string' ? value : value.toISOString();
 }
 
 /** Drops internal columns (key hashes) before a row leaves the server. */
@@ -239,3 +291,21 @@ export function publicRow(table: TableName, row: Row): Row {
   }
   return result;
 }
+
+/**
+ * `names` as columns of `table`, checked once (at module load, where lists of columns are
+ * built from the signal catalogue): a name that is not a column is a bug, reported at once.
+ */
+export function columnNames<T extends TableName>(table: T, names: readonly string[]): Array<ColumnName<T>> {
+  const def = tableDef(table);
+  for (const name of names) if (!columnOf(def, name)) throw new Error(`${table}.${name} is not a column (tables.ts)`);
+  return names as Array<ColumnName<T>>;
+}
+
+export type MachineRow = RowOf<'machines'>;
+export type ReportRow = RowOf<'posture_reports'>;
+export type PolicyRow = RowOf<'posture_policies'>;
+export type SettingsRow = RowOf<'org_settings'>;
+export type AuthKeyRow = RowOf<'auth_keys'>;
+export type AgentCommandRow = RowOf<'agent_commands'>;
+export type AclRuleRow = RowOf<'acl_rules'>;

@@ -7,31 +7,36 @@
 import type { PostureFinding, PostureVerdict } from '../../../shared/posture.ts';
 import type { SignalSet } from '../../../shared/signals.ts';
 import { SIGNALS, signalSet } from '../../../shared/signals.ts';
-import type { Row } from '../../store/tables.ts';
+import type { MachineRow, ReportRow, Row } from '../../store/tables.ts';
+import { columnNames } from '../../store/tables.ts';
+import type { TableRules } from './rules.ts';
+
+/** The signals of SPEC 2, each kept in a column of its own (`legacyColumn` in the catalogue). */
+type SignalColumn = Extract<(typeof SIGNALS)[number], { legacyColumn: true }>['key'];
+const isLegacySignal = (signal: (typeof SIGNALS)[number]): signal is Extract<(typeof SIGNALS)[number], { legacyColumn: true }> => 'legacyColumn' in signal && signal.legacyColumn;
+/** Checked against the table description at load: each is a column of posture_reports. */
+const SIGNAL_COLUMNS: readonly SignalColumn[] = columnNames('posture_reports', SIGNALS.filter(isLegacySignal).map((signal) => signal.key)) as SignalColumn[];
 
 /** The columns a report's signals are stored in: legacy columns plus the `signals` JSON. */
-export function signalColumns(report: Readonly<Record<string, unknown>>): Row {
+export function signalColumns(report: Readonly<Record<string, unknown>>): Pick<ReportRow, SignalColumn | 'signals'> {
   const set = signalSet(report);
-  const columns: Row = {};
+  const columns: Record<string, unknown> = {};
   const later: Record<string, unknown> = {};
   for (const signal of SIGNALS) {
     if ('legacyColumn' in signal && signal.legacyColumn) columns[signal.key] = set[signal.key];
     else if (set[signal.key] !== null) later[signal.key] = set[signal.key];
   }
   columns.signals = later;
-  return columns;
+  // Every legacy signal is a column (columnNames checked it at load) and each value is the
+  // catalogue's schema type, which the column's type matches (schema-matches-tables.test.ts).
+  return columns as Pick<ReportRow, SignalColumn | 'signals'>;
 }
 
 /** Every signal of a stored report (unknown ones null). */
-export function storedSignals(row: Row): SignalSet {
-  const later = row.signals !== null && typeof row.signals === 'object' ? (row.signals as Record<string, unknown>) : {};
-  return signalSet({ ...later, ...pickLegacy(row) });
-}
-
-function pickLegacy(row: Row): Row {
+export function storedSignals(row: Pick<ReportRow, SignalColumn | 'signals'>): SignalSet {
   const legacy: Row = {};
-  for (const signal of SIGNALS) if ('legacyColumn' in signal && signal.legacyColumn && Object.hasOwn(row, signal.key)) legacy[signal.key] = row[signal.key];
-  return legacy;
+  for (const column of SIGNAL_COLUMNS) legacy[column] = row[column];
+  return signalSet({ ...row.signals, ...legacy });
 }
 
 /**
@@ -39,7 +44,7 @@ function pickLegacy(row: Row): Row {
  * the requirements read — the report's own, else the machine's (reports stored before
  * schema 6 have neither).
  */
-export function evaluationInput(report: Row, machine: Row | undefined): Record<string, unknown> {
+export function evaluationInput(report: EvaluatedReport, machine: Pick<MachineRow, 'os' | 'agent_version'> | undefined): Record<string, unknown> {
   return {
     ...storedSignals(report),
     platform: report.platform ?? machine?.os ?? null,
@@ -48,20 +53,19 @@ export function evaluationInput(report: Row, machine: Row | undefined): Record<s
 }
 
 /** The verdict columns of a report. */
-export function verdictColumns(verdict: PostureVerdict): Row {
+export function verdictColumns(verdict: PostureVerdict): Pick<ReportRow, 'compliant' | 'violations' | 'findings'> {
   return { compliant: verdict.compliant, violations: verdict.violations, findings: verdict.findings };
 }
 
 /** The findings of a stored report (none for a missing report). */
-export function storedFindings(report: Row | null | undefined): PostureFinding[] {
-  return Array.isArray(report?.findings) ? (report.findings as PostureFinding[]) : [];
+export function storedFindings(report: Pick<ReportRow, 'findings'> | null | undefined): PostureFinding[] {
+  return report?.findings ?? [];
 }
 
 /** A stored report as the API shows it: every signal top-level, no `signals` column. */
-export function reportApiRow(row: Row): Row {
-  const { signals, ...rest } = row;
-  if (signals === undefined) return rest;
-  const later = signals !== null && typeof signals === 'object' ? (signals as Record<string, unknown>) : {};
+export function reportApiRow(row: Partial<ReportRow>): Row {
+  const { signals: later, ...rest } = row;
+  if (later === undefined) return rest;
   const result: Row = { ...rest };
   for (const signal of SIGNALS) {
     if ('legacyColumn' in signal && signal.legacyColumn) continue;
@@ -74,10 +78,10 @@ export function reportApiRow(row: Row): Row {
 export const JSON_SIGNAL_FIELDS: readonly string[] = SIGNALS.filter((signal) => !('legacyColumn' in signal && signal.legacyColumn)).map((signal) => signal.key);
 
 /** The stored columns the evaluation reads (re-evaluation selects only these). */
-export const EVALUATION_COLUMNS = [
+export const EVALUATION_COLUMNS = columnNames('posture_reports', [
   'id',
   'machine_id',
-  ...SIGNALS.filter((signal) => 'legacyColumn' in signal && signal.legacyColumn).map((signal) => signal.key),
+  ...SIGNAL_COLUMNS,
   'signals',
   'platform',
   'agent_version',
@@ -87,4 +91,15 @@ export const EVALUATION_COLUMNS = [
   'mode',
   'reported_at',
   'collected_at',
-] as const;
+]);
+/** A stored report as re-evaluation reads it (EVALUATION_COLUMNS; a full row is one too). */
+export type EvaluatedReport = Pick<ReportRow, 'id' | 'machine_id' | SignalColumn | 'signals' | 'platform' | 'agent_version' | 'compliant' | 'violations' | 'findings' | 'mode' | 'reported_at' | 'collected_at'>;
+
+/** `/api/db/posture_reports`: one row per machine, written by agents only. */
+export const postureReportsRules: TableRules = {
+  jsonFields: { column: 'signals', fields: JSON_SIGNAL_FIELDS },
+  show: (row) => reportApiRow(row as Partial<ReportRow>),
+  create: 'posture_reports is read-only: it is written by agents (POST /api/posture-report)',
+  update: 'posture_reports is read-only',
+  remove: 'posture_reports rows cannot be deleted',
+};

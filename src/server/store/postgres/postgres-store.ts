@@ -16,7 +16,7 @@ import type { Codec, Filter, Query } from '../query.ts';
 import { SqlBuilder, decodeRow, encodeValue } from '../query.ts';
 import type { EventRelay, Store } from '../store.ts';
 import { ConstraintError, SchemaError } from '../store.ts';
-import type { ColumnDef, Row, TableName } from '../tables.ts';
+import type { ColumnDef, ColumnName, NewRow, Patch, RowOf, TableName } from '../tables.ts';
 import { tableDef } from '../tables.ts';
 
 export const PG_TYPES = { bool: 'BOOLEAN', json: 'JSONB', ts: 'TIMESTAMPTZ', int: 'INTEGER', text: 'TEXT', false: 'FALSE', true: 'TRUE' } as const;
@@ -206,15 +206,15 @@ class PostgresStore implements Store {
     return new SqlBuilder('postgres', postgresCodec);
   }
 
-  async select(table: TableName, query: Query = {}): Promise<Row[]> {
+  async select<T extends TableName, C extends ColumnName<T> = ColumnName<T>>(table: T, query: Query<C> = {}): Promise<Array<Pick<RowOf<T>, C>>> {
     const def = tableDef(table);
     const builder = this.builder();
     const sql = builder.select(def, query);
-    return (await this.rows(sql, builder.params)).map((raw) => decodeRow(def, postgresCodec, raw));
+    return (await this.rows(sql, builder.params)).map((raw) => decodeRow(table, postgresCodec, raw));
   }
 
-  async selectOne(table: TableName, filters: readonly Filter[]): Promise<Row | null> {
-    return (await this.select(table, { filters, limit: 1 }))[0] ?? null;
+  async selectOne<T extends TableName>(table: T, filters: readonly Filter[]): Promise<RowOf<T> | null> {
+    return ((await this.select(table, { filters, limit: 1 }))[0] as RowOf<T> | undefined) ?? null;
   }
 
   async count(table: TableName, filters: readonly Filter[] = []): Promise<number> {
@@ -223,35 +223,35 @@ class PostgresStore implements Store {
     return Number((await this.rows(sql, builder.params))[0]?.n ?? 0);
   }
 
-  async insert(table: TableName, row: Row): Promise<Row> {
+  async insert<T extends TableName>(table: T, row: NewRow<T>): Promise<RowOf<T>> {
     const def = tableDef(table);
     const builder = this.builder();
     const sql = builder.insert(def, row);
-    return decodeRow(def, postgresCodec, (await this.rows(sql, builder.params))[0] as Record<string, unknown>);
+    return decodeRow(table, postgresCodec, (await this.rows(sql, builder.params))[0] as Record<string, unknown>);
   }
 
-  async insertKnown(table: TableName, row: Row): Promise<Row> {
+  async insertKnown<T extends TableName>(table: T, row: RowOf<T>): Promise<RowOf<T>> {
     const builder = this.builder();
     await this.rows(builder.insert(tableDef(table), row, false), builder.params);
     return row;
   }
 
-  async upsert(table: TableName, row: Row, conflictColumn: string, keepOnConflict: readonly string[] = []): Promise<Row> {
+  async upsert<T extends TableName>(table: T, row: NewRow<T>, conflictColumn: ColumnName<T>, keepOnConflict: ReadonlyArray<ColumnName<T>> = []): Promise<RowOf<T>> {
     const def = tableDef(table);
     const builder = this.builder();
     const sql = builder.upsert(def, row, conflictColumn, keepOnConflict);
-    return decodeRow(def, postgresCodec, (await this.rows(sql, builder.params))[0] as Record<string, unknown>);
+    return decodeRow(table, postgresCodec, (await this.rows(sql, builder.params))[0] as Record<string, unknown>);
   }
 
-  async update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]> {
+  async update<T extends TableName>(table: T, filters: readonly Filter[], patch: Patch<T>): Promise<Array<RowOf<T>>> {
     const def = tableDef(table);
     if (Object.keys(patch).length === 0) return this.select(table, { filters });
     const builder = this.builder();
     const sql = builder.update(def, filters, patch);
-    return (await this.rows(sql, builder.params)).map((raw) => decodeRow(def, postgresCodec, raw));
+    return (await this.rows(sql, builder.params)).map((raw) => decodeRow(table, postgresCodec, raw));
   }
 
-  async updateCount(table: TableName, filters: readonly Filter[], patch: Row): Promise<number> {
+  async updateCount<T extends TableName>(table: T, filters: readonly Filter[], patch: Patch<T>): Promise<number> {
     if (Object.keys(patch).length === 0) return 0;
     const builder = this.builder();
     const sql = builder.update(tableDef(table), filters, patch, false);
@@ -262,19 +262,19 @@ class PostgresStore implements Store {
     }
   }
 
-  async remove(table: TableName, filters: readonly Filter[]): Promise<Row[]> {
+  async remove<T extends TableName>(table: T, filters: readonly Filter[]): Promise<Array<RowOf<T>>> {
     const def = tableDef(table);
     const builder = this.builder();
     const sql = builder.delete(def, filters);
-    return (await this.rows(sql, builder.params)).map((raw) => decodeRow(def, postgresCodec, raw));
+    return (await this.rows(sql, builder.params)).map((raw) => decodeRow(table, postgresCodec, raw));
   }
 
-  async expireVerdicts(orgId: string, cutoff: string): Promise<Row[]> {
+  async expireVerdicts(orgId: string, cutoff: string): Promise<Array<RowOf<'machines'>>> {
     const sql = `UPDATE machines SET posture_state = 'pending'
  WHERE org_id = $1 AND posture_state IN ('compliant', 'failing', 'grace')
    AND id IN (SELECT machine_id FROM posture_reports WHERE org_id = $1 AND collected_at < $2::timestamptz)
  RETURNING *`;
-    return (await this.rows(sql, [orgId, cutoff])).map((raw) => decodeRow(tableDef('machines'), postgresCodec, raw));
+    return (await this.rows(sql, [orgId, cutoff])).map((raw) => decodeRow('machines', postgresCodec, raw));
   }
 
   async bumpPeersVersion(orgId: string): Promise<number> {

@@ -27,7 +27,7 @@ import type { Codec, Filter, Query } from '../query.ts';
 import { SqlBuilder, decodeRow, encodeValue } from '../query.ts';
 import type { Store } from '../store.ts';
 import { ConstraintError, SchemaError } from '../store.ts';
-import type { ColumnDef, Row, TableName } from '../tables.ts';
+import type { ColumnDef, ColumnName, NewRow, Patch, RowOf, TableName } from '../tables.ts';
 import { tableDef } from '../tables.ts';
 
 export const SQLITE_TYPES = { bool: 'INTEGER', json: 'TEXT', ts: 'TEXT', int: 'INTEGER', text: 'TEXT', false: '0', true: '1' } as const;
@@ -81,7 +81,7 @@ interface SharedState {
   statements: Map<string, StatementSync>;
   queue: Promise<unknown>;
   closed: boolean;
-  readCache: Map<TableName, Map<string, readonly Row[]>>;
+  readCache: Map<TableName, Map<string, readonly object[]>>;
 }
 
 const CACHED_TABLES: ReadonlySet<TableName> = new Set(['org_settings', 'org_state', 'posture_policies', 'acl_rules', 'agent_commands']);
@@ -161,31 +161,33 @@ class SqliteStore implements Store {
     }
   }
 
-  async select(table: TableName, query: Query = {}): Promise<Row[]> {
+  async select<T extends TableName, C extends ColumnName<T> = ColumnName<T>>(table: T, query: Query<C> = {}): Promise<Array<Pick<RowOf<T>, C>>> {
     const def = tableDef(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.select(def, query);
     const cacheable = CACHED_TABLES.has(table) && (query.filters ?? []).some((f) => f.column === 'org_id' && f.op === 'eq');
-    if (!cacheable) return this.all(sql, builder.params).map((raw) => decodeRow(def, sqliteCodec, raw));
+    if (!cacheable) return this.all(sql, builder.params).map((raw) => decodeRow(table, sqliteCodec, raw));
     const key = `${sql}\u0000${JSON.stringify(builder.params)}`;
     let tableCache = this.shared.readCache.get(table);
     const hit = tableCache?.get(key);
-    if (hit) return hit as Row[];
-    const rows = Object.freeze(this.all(sql, builder.params).map((raw) => Object.freeze(decodeRow(def, sqliteCodec, raw))));
+    // Cached rows are frozen: a caller that mutates one fails loudly instead of changing
+    // what the next reader sees. The cache is keyed by this table's SQL, so the rows are T's.
+    if (hit) return hit as unknown as Array<RowOf<T>>;
+    const rows: ReadonlyArray<RowOf<T>> = Object.freeze(this.all(sql, builder.params).map((raw) => Object.freeze(decodeRow(table, sqliteCodec, raw))));
     if (rows.length > 0 || CACHE_EMPTY.has(table)) {
       if (!tableCache) this.shared.readCache.set(table, (tableCache = new Map()));
       if (tableCache.size >= MAX_CACHED_QUERIES_PER_TABLE) tableCache.clear();
       tableCache.set(key, rows);
     }
-    return rows as Row[];
+    return rows as Array<RowOf<T>>;
   }
 
   private invalidate(table: TableName): void {
     this.shared.readCache.delete(table);
   }
 
-  async selectOne(table: TableName, filters: readonly Filter[]): Promise<Row | null> {
-    return (await this.select(table, { filters, limit: 1 }))[0] ?? null;
+  async selectOne<T extends TableName>(table: T, filters: readonly Filter[]): Promise<RowOf<T> | null> {
+    return ((await this.select(table, { filters, limit: 1 }))[0] as RowOf<T> | undefined) ?? null;
   }
 
   async count(table: TableName, filters: readonly Filter[] = []): Promise<number> {
@@ -194,20 +196,20 @@ class SqliteStore implements Store {
     return Number((this.all(sql, builder.params)[0] as { n: number }).n);
   }
 
-  async insert(table: TableName, row: Row): Promise<Row> {
+  async insert<T extends TableName>(table: T, row: NewRow<T>): Promise<RowOf<T>> {
     this.invalidate(table);
     const def = tableDef(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.insert(def, row);
-    return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
+    return decodeRow(table, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
   }
 
-  async upsert(table: TableName, row: Row, conflictColumn: string, keepOnConflict: readonly string[] = []): Promise<Row> {
+  async upsert<T extends TableName>(table: T, row: NewRow<T>, conflictColumn: ColumnName<T>, keepOnConflict: ReadonlyArray<ColumnName<T>> = []): Promise<RowOf<T>> {
     this.invalidate(table);
     const def = tableDef(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.upsert(def, row, conflictColumn, keepOnConflict);
-    return decodeRow(def, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
+    return decodeRow(table, sqliteCodec, this.all(sql, builder.params)[0] as Record<string, unknown>);
   }
 
   /** One process per SQLite file: nothing else can be running the same work. */
@@ -221,7 +223,7 @@ class SqliteStore implements Store {
     return String((this.prepared('SELECT value FROM server_secrets WHERE name = ?').get(name) as { value: string }).value);
   }
 
-  async insertKnown(table: TableName, row: Row): Promise<Row> {
+  async insertKnown<T extends TableName>(table: T, row: RowOf<T>): Promise<RowOf<T>> {
     this.invalidate(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.insert(tableDef(table), row, false);
@@ -229,7 +231,7 @@ class SqliteStore implements Store {
     return row;
   }
 
-  async updateCount(table: TableName, filters: readonly Filter[], patch: Row): Promise<number> {
+  async updateCount<T extends TableName>(table: T, filters: readonly Filter[], patch: Patch<T>): Promise<number> {
     if (Object.keys(patch).length === 0) return 0;
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.update(tableDef(table), filters, patch, false);
@@ -246,7 +248,7 @@ class SqliteStore implements Store {
     }
   }
 
-  async update(table: TableName, filters: readonly Filter[], patch: Row): Promise<Row[]> {
+  async update<T extends TableName>(table: T, filters: readonly Filter[], patch: Patch<T>): Promise<Array<RowOf<T>>> {
     const def = tableDef(table);
     if (Object.keys(patch).length === 0) return this.select(table, { filters });
     const builder = new SqlBuilder('sqlite', sqliteCodec);
@@ -254,16 +256,16 @@ class SqliteStore implements Store {
     const rows = this.all(sql, builder.params);
     // Synchronous with the statement: no read can run between the write and this.
     if (rows.length > 0) this.invalidate(table);
-    return rows.map((raw) => decodeRow(def, sqliteCodec, raw));
+    return rows.map((raw) => decodeRow(table, sqliteCodec, raw));
   }
 
-  async remove(table: TableName, filters: readonly Filter[]): Promise<Row[]> {
+  async remove<T extends TableName>(table: T, filters: readonly Filter[]): Promise<Array<RowOf<T>>> {
     // Deletes cascade to other tables (a machine's reports and commands): drop every cached read.
     this.shared.readCache.clear();
     const def = tableDef(table);
     const builder = new SqlBuilder('sqlite', sqliteCodec);
     const sql = builder.delete(def, filters);
-    return this.all(sql, builder.params).map((raw) => decodeRow(def, sqliteCodec, raw));
+    return this.all(sql, builder.params).map((raw) => decodeRow(table, sqliteCodec, raw));
   }
 
   async recordLastSeen(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
@@ -274,12 +276,12 @@ class SqliteStore implements Store {
     });
   }
 
-  async expireVerdicts(orgId: string, cutoff: string): Promise<Row[]> {
+  async expireVerdicts(orgId: string, cutoff: string): Promise<Array<RowOf<'machines'>>> {
     const sql = `UPDATE machines SET posture_state = 'pending'
  WHERE org_id = ?1 AND posture_state IN ('compliant', 'failing', 'grace')
    AND id IN (SELECT machine_id FROM posture_reports WHERE org_id = ?1 AND collected_at < ?2)
  RETURNING *`;
-    return this.all(sql, [orgId, cutoff]).map((raw) => decodeRow(tableDef('machines'), sqliteCodec, raw));
+    return this.all(sql, [orgId, cutoff]).map((raw) => decodeRow('machines', sqliteCodec, raw));
   }
 
   async bumpPeersVersion(orgId: string): Promise<number> {
