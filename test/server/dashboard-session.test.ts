@@ -128,6 +128,8 @@ describe('session cookies', () => {
     expect(foreign.status).toBe(403);
     const session = await server.request('GET', '/api/session', { headers: { cookie } });
     expect(session.body.data).toMatchObject({ org_id: org.orgId, org_name: 'dashboard', csrf_token: csrf });
+    // An ISO timestamp on both engines (node-postgres hands the stored value back as a Date).
+    expect(session.body.data.expires_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     // Bearer tokens keep working, with no CSRF header.
     expect((await org.admin('PATCH', '/api/db/org_settings', { _filters: { org_id: org.orgId }, heartbeat_interval_s: 11 })).status).toBe(200);
     expect((await org.admin('GET', '/api/session')).body.data).toEqual({ org_id: org.orgId, org_name: 'dashboard', expires_at: null, csrf_token: null });
