@@ -7,8 +7,7 @@
  * collectors/parsers/windows-antivirus.ts decides.
  */
 import { EDR_SERVICES, parseAntivirusOutput } from '../parsers/windows-antivirus.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 const serviceNames = Object.keys(EDR_SERVICES)
   .map((name) => `'${name}'`)
@@ -61,11 +60,4 @@ try {
 ConvertTo-Json -Compress -Depth 4 -InputObject $result
 `.replace('__SERVICES__', serviceNames);
 
-export const windowsAntivirusCollector: Collector<'antivirus_enabled'> = {
-  signal: 'antivirus_enabled',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, ANTIVIRUS_SCRIPT, 'wsc:AntiVirusProduct');
-    if ('problem' in run) return run.problem;
-    return parseAntivirusOutput(run.stdout);
-  },
-};
+export const windowsAntivirusCollector = powerShellCollector('antivirus_enabled', { script: ANTIVIRUS_SCRIPT, method: 'wsc:AntiVirusProduct' }, parseAntivirusOutput);

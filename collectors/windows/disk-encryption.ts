@@ -6,8 +6,7 @@
  * gets a low-confidence answer. collectors/parsers/windows-bitlocker.ts decides.
  */
 import { parseBitLockerOutput } from '../parsers/windows-bitlocker.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 /**
  * `cim` holds the METHOD results (GetProtectionStatus / GetConversionStatus), never the
@@ -47,11 +46,4 @@ try {
 ConvertTo-Json -Compress -Depth 4 -InputObject $result
 `;
 
-export const windowsDiskEncryptionCollector: Collector<'disk_encrypted'> = {
-  signal: 'disk_encrypted',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, BITLOCKER_SCRIPT, 'wmi:Win32_EncryptableVolume');
-    if ('problem' in run) return run.problem;
-    return parseBitLockerOutput(run.stdout, ctx.env('SystemDrive') ?? 'C:');
-  },
-};
+export const windowsDiskEncryptionCollector = powerShellCollector('disk_encrypted', { script: BITLOCKER_SCRIPT, method: 'wmi:Win32_EncryptableVolume' }, (stdout, ctx) => parseBitLockerOutput(stdout, ctx.env('SystemDrive') ?? 'C:'));

@@ -8,8 +8,7 @@
  * collectors/parsers/windows-firewall.ts decides.
  */
 import { parseFirewallOutput } from '../parsers/windows-firewall.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 /**
  * FirewallEnabled is a parameterized COM property: `$policy.FirewallEnabled(2)` reads the
@@ -43,11 +42,4 @@ try {
 ConvertTo-Json -Compress -Depth 4 -InputObject $result
 `;
 
-export const windowsFirewallCollector: Collector<'firewall_enabled'> = {
-  signal: 'firewall_enabled',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, FIREWALL_SCRIPT, 'com:HNetCfg.FwPolicy2');
-    if ('problem' in run) return run.problem;
-    return parseFirewallOutput(run.stdout);
-  },
-};
+export const windowsFirewallCollector = powerShellCollector('firewall_enabled', { script: FIREWALL_SCRIPT, method: 'com:HNetCfg.FwPolicy2' }, parseFirewallOutput);

@@ -4,15 +4,7 @@
  * builds the number.
  */
 import { windowsVersionNumber } from '../parsers/windows-os-version.ts';
-import type { Collector } from '../types.ts';
 import { OS_VERSION_SCRIPT } from './os-version.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
-export const windowsOsVersionNumberCollector: Collector<'os_version_number'> = {
-  signal: 'os_version_number',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, OS_VERSION_SCRIPT, 'registry:CurrentVersion');
-    if ('problem' in run) return run.problem;
-    return windowsVersionNumber(run.stdout);
-  },
-};
+export const windowsOsVersionNumberCollector = powerShellCollector('os_version_number', { script: OS_VERSION_SCRIPT, method: 'registry:CurrentVersion' }, windowsVersionNumber);

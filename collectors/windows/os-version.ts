@@ -5,8 +5,7 @@
  * builds the string.
  */
 import { parseWindowsVersionOutput } from '../parsers/windows-os-version.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 export const OS_VERSION_SCRIPT = String.raw`
 Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' |
@@ -14,11 +13,4 @@ Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' |
   ConvertTo-Json -Compress
 `;
 
-export const windowsOsVersionCollector: Collector<'os_version'> = {
-  signal: 'os_version',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, OS_VERSION_SCRIPT, 'registry:CurrentVersion');
-    if ('problem' in run) return run.problem;
-    return parseWindowsVersionOutput(run.stdout);
-  },
-};
+export const windowsOsVersionCollector = powerShellCollector('os_version', { script: OS_VERSION_SCRIPT, method: 'registry:CurrentVersion' }, parseWindowsVersionOutput);

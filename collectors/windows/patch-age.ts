@@ -9,8 +9,7 @@
  * collectors/parsers/windows-update-history.ts decides.
  */
 import { EXCLUDED_KBS, parseUpdateHistoryOutput } from '../parsers/windows-update-history.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 /** Large histories can take 10 s or more (research §4.1); stay under the 45 s collector deadline. */
 const PATCH_AGE_TIMEOUT_MS = 40_000;
@@ -52,11 +51,4 @@ if ($relevant -eq 0) {
 ConvertTo-Json -Compress -Depth 4 -InputObject $result
 `.replace('__EXCLUDED__', EXCLUDED_KBS.map((kb) => `'${kb}'`).join(','));
 
-export const windowsPatchAgeCollector: Collector<'patch_age_days'> = {
-  signal: 'patch_age_days',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, PATCH_AGE_SCRIPT, 'wua:QueryHistory', PATCH_AGE_TIMEOUT_MS);
-    if ('problem' in run) return run.problem;
-    return parseUpdateHistoryOutput(run.stdout, ctx.now());
-  },
-};
+export const windowsPatchAgeCollector = powerShellCollector('patch_age_days', { script: PATCH_AGE_SCRIPT, method: 'wua:QueryHistory', timeoutMs: PATCH_AGE_TIMEOUT_MS }, (stdout, ctx) => parseUpdateHistoryOutput(stdout, ctx.now()));

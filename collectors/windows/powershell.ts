@@ -17,7 +17,7 @@
  * - One PowerShell per signal: the collectors run concurrently, and a slow Windows Update
  *   query cannot hold up the firewall answer.
  */
-import type { Finding, ProbeContext } from '../types.ts';
+import type { Collector, Finding, ProbeContext, SignalKey, SignalValue } from '../types.ts';
 import { commandProblem } from '../types.ts';
 
 /** Required first statements: quiet progress, every error terminating, UTF-8 stdout. */
@@ -66,4 +66,26 @@ export async function runPowerShell(
   const result = await ctx.run('powershell', powershellArgs(body), timeoutMs === undefined ? undefined : { timeoutMs });
   const problem = commandProblem(result, method);
   return problem === null ? { stdout: result.stdout } : { problem };
+}
+
+export interface PowerShellProbe {
+  readonly script: string;
+  /** What a failure is reported as (`commandProblem`'s method: "registry:CurrentVersion"). */
+  readonly method: string;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A Windows collector: one PowerShell probe, its JSON read by a pure parser (which may
+ * read the clock or environment from the context). A probe that fails becomes the finding
+ * that says why; the parser sees only output that came back.
+ */
+export function powerShellCollector<K extends SignalKey>(signal: K, probe: PowerShellProbe, parse: (stdout: string, ctx: ProbeContext) => Finding<SignalValue<K>>): Collector<K> {
+  return {
+    signal,
+    async collect(ctx) {
+      const run = await runPowerShell(ctx, probe.script, probe.method, probe.timeoutMs);
+      return 'problem' in run ? run.problem : parse(run.stdout, ctx);
+    },
+  };
 }

@@ -6,8 +6,7 @@
  * collectors/parsers/windows-screen-lock.ts decides.
  */
 import { parseWindowsScreenLock } from '../parsers/windows-screen-lock.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 export const SCREEN_LOCK_SCRIPT = String.raw`
 function Get-ZtnaValues($path, $names) {
@@ -42,11 +41,4 @@ if ($root) {
 ConvertTo-Json -Compress -Depth 4 -InputObject $r
 `;
 
-export const windowsScreenLockCollector: Collector<'screen_lock_enabled'> = {
-  signal: 'screen_lock_enabled',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, SCREEN_LOCK_SCRIPT, 'registry:screen-lock');
-    if ('problem' in run) return run.problem;
-    return parseWindowsScreenLock(run.stdout);
-  },
-};
+export const windowsScreenLockCollector = powerShellCollector('screen_lock_enabled', { script: SCREEN_LOCK_SCRIPT, method: 'registry:screen-lock' }, parseWindowsScreenLock);

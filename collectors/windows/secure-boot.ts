@@ -4,8 +4,7 @@
  * error; collectors/parsers/windows-secure-boot.ts decides.
  */
 import { parseWindowsSecureBoot } from '../parsers/windows-secure-boot.ts';
-import type { Collector } from '../types.ts';
-import { runPowerShell } from './powershell.ts';
+import { powerShellCollector } from './powershell.ts';
 
 export const SECURE_BOOT_SCRIPT = String.raw`
 $r = [ordered]@{ firmware_type = [string]$env:firmware_type }
@@ -18,11 +17,4 @@ try { $r.registry = [int](Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet
 ConvertTo-Json -Compress -InputObject $r
 `;
 
-export const windowsSecureBootCollector: Collector<'secure_boot_enabled'> = {
-  signal: 'secure_boot_enabled',
-  async collect(ctx) {
-    const run = await runPowerShell(ctx, SECURE_BOOT_SCRIPT, 'secure-boot');
-    if ('problem' in run) return run.problem;
-    return parseWindowsSecureBoot(run.stdout);
-  },
-};
+export const windowsSecureBootCollector = powerShellCollector('secure_boot_enabled', { script: SECURE_BOOT_SCRIPT, method: 'secure-boot' }, parseWindowsSecureBoot);
