@@ -94,6 +94,32 @@ const requirementShape = Object.fromEntries(
  * columns the server adds (`id`, `org_id`, `name`, timestamps) are accepted, so a policy
  * exported from the server can be used as a policy file as it is.
  */
+/** An admin-granted tag (SPEC 7.1). */
+export const TAG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The longest grace period a policy may give (SPEC 7.3 says only "≥ 0"): one year. */
+export const MAX_GRACE_PERIOD_S = 365 * 86_400;
+
+/**
+ * A policy's targeting and grace (SPEC 7.3): `platforms` and `tags` (null: all machines),
+ * `grace_period_s` (0: a violation blocks at once).
+ */
+export const policyScopeShape = {
+  platforms: z
+    .array(z.enum(PLATFORMS))
+    .min(1, 'name at least one platform, or null for all')
+    .refine((list) => new Set(list).size === list.length, 'each platform once')
+    .nullable()
+    .default(null),
+  tags: z
+    .array(z.string().regex(TAG, `tags are lower-case letters, digits and dashes, starting with a letter or digit (${TAG.source})`))
+    .min(1, 'name at least one tag, or null for all machines')
+    .max(32)
+    .nullable()
+    .default(null),
+  grace_period_s: z.number().int().min(0).max(MAX_GRACE_PERIOD_S, `at most ${MAX_GRACE_PERIOD_S} s (a year)`).default(0),
+};
+
 export const posturePolicySchema = z.strictObject({
   id: z.string().optional(),
   org_id: z.string().optional(),
@@ -102,6 +128,7 @@ export const posturePolicySchema = z.strictObject({
   updated_at: z.string().optional(),
   enabled: z.boolean().default(true),
   ...requirementShape,
+  ...policyScopeShape,
 });
 
 export type PosturePolicy = z.infer<typeof posturePolicySchema>;

@@ -8,11 +8,10 @@
  * older server still parses.
  */
 import { z } from 'zod';
-import { postureReportSchema } from './posture-schemas.ts';
+import { TAG, postureReportSchema } from './posture-schemas.ts';
 import type { PostureFinding } from './signals.ts';
 
-/** An admin-granted tag (SPEC 7.1). */
-export const TAG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { TAG } from './posture-schemas.ts';
 
 /**
  * Free text a device sends. The string rules of SPEC 7.1 (no control, format or separator
@@ -193,6 +192,19 @@ export interface ImpactedMachine {
   findings: PostureFinding[];
   reported_at: string;
   expired: boolean;
+  /** In grace (SPEC 7.3): when its first violation blocks; null otherwise. */
+  blocks_at: string | null;
+  /** Exempt: when the exemption that ends first ends; null for none or no end. */
+  exempt_until: string | null;
+}
+
+/** A machine with no current verdict: no report yet, or its latest one expired. */
+export interface NoVerdictMachine {
+  machine_id: string;
+  hostname: string;
+  os: string | null;
+  status: MachineStatusName;
+  why: 'no_report' | 'expired';
 }
 
 export interface ImpactPreview {
@@ -204,13 +216,19 @@ export interface ImpactPreview {
   /** Machines with a stored report (the ones re-evaluation looks at). */
   evaluated: number;
   without_report: number;
-  /** Online, not exempt, failing: quarantined as soon as the change is made. */
+  /** Online, blocking (not exempt, grace over): quarantined as soon as the change is made. */
   would_quarantine: ImpactedMachine[];
-  /** Quarantined for posture or expiry, now passing (or exempt): released by the change. */
+  /** Online, failing inside a grace period: quarantined at `blocks_at` unless fixed first. */
+  would_block_after_grace: ImpactedMachine[];
+  /** Quarantined for posture or expiry, no longer blocking: released by the change. */
   would_release: ImpactedMachine[];
-  /** Offline and failing: quarantined when they come back online. */
+  /** Quarantined now and still failing: they stay blocked. */
+  still_quarantined: ImpactedMachine[];
+  /** Offline and blocking: quarantined when they come back. */
   offline_failing: ImpactedMachine[];
-  /** Exempt and failing: recorded, never quarantined. */
+  /** Exempt and failing: recorded, never quarantined until the exemption ends. */
   exempt_failing: ImpactedMachine[];
+  /** No current verdict: in enforce mode, no access until they report (SPEC 7.1). */
+  no_verdict: NoVerdictMachine[];
   computed_at: string;
 }

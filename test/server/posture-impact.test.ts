@@ -68,9 +68,13 @@ describe('POST /api/posture/impact', () => {
     const enforce = await preview({ mode: 'enforce' });
     expect(enforce).toMatchObject({ mode: 'enforce', current_mode: 'monitor', evaluated: 4, without_report: 1, would_release: [] });
     expect(enforce.would_quarantine).toEqual([
-      { machine_id: ids['no-firewall'], hostname: 'no-firewall', os: 'linux', status: 'online', quarantine_reason: null, violations: ['firewall_required'], findings: [{ code: 'firewall_required', signal: 'firewall_enabled', required: true, observed: false, limit: null, message: expect.stringMatching(/firewall is off/) }], reported_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/), expired: false },
+      { machine_id: ids['no-firewall'], hostname: 'no-firewall', os: 'linux', status: 'online', quarantine_reason: null, violations: ['firewall_required'], findings: [{ code: 'firewall_required', signal: 'firewall_enabled', required: true, observed: false, limit: null, message: expect.stringMatching(/firewall is off/) }], reported_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/), expired: false, blocks_at: null, exempt_until: null },
     ]);
     expect(hosts(enforce.offline_failing)).toEqual(['no-disk-offline']);
+    // The whole truth (SPEC 7.3): the machine that never reported has no verdict; nothing is in grace or already held.
+    expect(enforce.no_verdict).toEqual([{ machine_id: ids['never-reported'], hostname: 'never-reported', os: 'linux', status: 'online', why: 'no_report' }]);
+    expect(enforce).toMatchObject({ would_block_after_grace: [], still_quarantined: [] });
+    expect(enforce.exempt_failing[0]).toMatchObject({ exempt_until: null }); // the legacy flag: exempt, no expiry
     expect(enforce.offline_failing[0].violations).toEqual(['disk_encryption_required']);
     expect(hosts(enforce.exempt_failing)).toEqual(['exempt-failing']);
     expect(enforce.computed_at).toBe(server.clock.now().toISOString());

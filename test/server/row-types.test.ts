@@ -26,7 +26,7 @@ describe('row types derived from store/tables.ts', () => {
     expectTypeOf<RowOf<'posture_reports'>['findings']>().toEqualTypeOf<PostureFinding[]>();
     expectTypeOf<RowOf<'posture_reports'>['disk_encrypted']>().toEqualTypeOf<boolean | null>();
     expectTypeOf<RowOf<'org_settings'>['report_max_age_s']>().toEqualTypeOf<number | null>();
-    expectTypeOf<ColumnName<'acl_rules'>>().toEqualTypeOf<'id' | 'org_id' | 'name' | 'priority' | 'action' | 'src' | 'dst' | 'ports' | 'created_at'>();
+    expectTypeOf<ColumnName<'acl_rules'>>().toEqualTypeOf<'id' | 'org_id' | 'name' | 'priority' | 'action' | 'src' | 'dst' | 'ports' | 'src_posture' | 'created_at'>();
   });
 
   it('refuse a row that forgets a column, names an unknown one, or leaves a vocabulary', () => {

@@ -8,7 +8,7 @@ import type { Fact, MachineStatus, QuarantineReason, StatusView } from '../../sr
 import { nextStatus } from '../../src/server/domain/transitions.ts';
 
 const machine = (status: MachineStatus, quarantine_reason: QuarantineReason | null = null, posture_exempt = false): StatusView => ({ status, quarantine_reason, posture_exempt });
-const verdict = (compliant: boolean, mode: 'enforce' | 'monitor' | 'disabled' = 'enforce', expired = false): Fact => ({ kind: 'verdict', mode, compliant, expired });
+const verdict = (compliant: boolean, mode: 'enforce' | 'monitor' | 'disabled' = 'enforce', expired = false, blocking = !compliant): Fact => ({ kind: 'verdict', mode, compliant, blocking, expired });
 const outcome = (view: StatusView, fact: Fact) => {
   const next = nextStatus(view, fact);
   return next.kind === 'stay' ? 'stay' : `${next.kind} → ${next.to.status}${next.to.quarantine_reason ? `/${next.to.quarantine_reason}` : ''}`;
@@ -27,6 +27,11 @@ describe('nextStatus', () => {
     [machine('quarantined', 'posture', true), verdict(false), 'auto_release → online'], // exempted while quarantined
     [machine('quarantined', 'manual'), verdict(true), 'stay'], // only an admin lifts it
     [machine('quarantined', 'posture'), verdict(false), 'stay'],
+    // Failing, but every violation in grace or exempt (SPEC 7.3): nothing blocks.
+    [machine('online'), verdict(false, 'enforce', false, false), 'stay'],
+    [machine('quarantined', 'posture'), verdict(false, 'enforce', false, false), 'auto_release → online'],
+    [machine('quarantined', 'manual'), verdict(false, 'enforce', false, false), 'stay'],
+    [machine('offline'), verdict(false, 'enforce', false, false), 'stay'],
     // Verdicts outside enforce mode never change a status.
     [machine('online'), verdict(false, 'monitor'), 'stay'],
     [machine('quarantined', 'posture'), verdict(true, 'monitor'), 'stay'],

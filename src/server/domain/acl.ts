@@ -23,7 +23,8 @@ import { notFound } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { DomainContext } from './context.ts';
 import { parseSelectorList, selectorListProblem, selectorsMatch } from './identity.ts';
-import { currentVerdict, isExpired, loadOrgPolicy } from './posture-service.ts';
+import { isExpired, judgeStored, loadOrgPolicy } from './posture-service.ts';
+import { loadFacts } from './lifecycle.ts';
 
 export const aclEvaluateSchema = z.strictObject({
   src_machine_id: z.string().min(1).max(64),
@@ -91,9 +92,10 @@ export async function evaluateAccess(context: DomainContext, orgId: string, requ
       src.posture_exempt === true ? null : store.selectOne('posture_reports', [eq('machine_id', src.id)]),
       dst.posture_exempt === true ? null : store.selectOne('posture_reports', [eq('machine_id', dst.id)]),
     ]);
-    // The source must pass; the destination must at least have a current verdict (SPEC
-    // 7.1: a machine without one is in no peer list, so nothing may reach it either).
-    if (src.posture_exempt !== true && (!srcReport || !currentVerdict(srcReport, view, now, src).compliant)) return { allowed: false, matched_rule: 'posture_policy' };
+    // The source must pass — or fail only inside a grace period or an exemption (SPEC 7.3);
+    // the destination must at least have a current verdict (SPEC 7.1: a machine without one
+    // is in no peer list, so nothing may reach it either).
+    if (src.posture_exempt !== true && (!srcReport || judgeStored(srcReport, view, now, src, await loadFacts(store, src.id)).blocking)) return { allowed: false, matched_rule: 'posture_policy' };
     if (dst.posture_exempt !== true && (!dstReport || isExpired(dstReport, view.settings, now))) return { allowed: false, matched_rule: 'posture_policy' };
   }
   const rules = await store.select('acl_rules', {

@@ -21,7 +21,10 @@ export type AuditEvent =
   | 'posture.policy_changed'
   | 'ai.auto_remediation_prepared'
   | 'agent_command.result'
-  | 'machine.exemption_changed';
+  | 'machine.exemption_changed'
+  | 'machine.exemption_granted'
+  | 'machine.exemption_expired'
+  | 'machine.grace_started';
 
 export interface AuditEntry {
   readonly orgId: string;

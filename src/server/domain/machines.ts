@@ -22,7 +22,8 @@ import { hostnameKey, requireValidHostname, uniqueHostname } from './identity.ts
 import type { Store } from '../store/store.ts';
 import type { PeerLists } from './peers.ts';
 import type { ReportingMachine } from './posture-service.ts';
-import { applyEnforcement, currentVerdict, deniedForNoVerdict, loadOrgPolicy } from './posture-service.ts';
+import { applyEnforcement, deniedForNoVerdict, judgeStored, loadOrgPolicy, settleMachine } from './posture-service.ts';
+import { loadFacts, saveRuns } from './lifecycle.ts';
 import type { DecidedMachine } from './transitions.ts';
 import { DECISION_COLUMNS, applyTransition, nextStatus, statusView } from './transitions.ts';
 import { storedFindings } from './tables/posture-reports.ts';
@@ -193,10 +194,11 @@ async function comeBack<M extends DecidedMachine & Pick<MachineRow, 'os' | 'agen
     context.lastSeen.forget(machine.id);
     if (view.settings.posture_enforcement !== 'enforce') return online;
     // The conditional update above holds the machine's row lock until COMMIT.
-    const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
-    if (!report) return online;
-    const verdict = currentVerdict(report, view, now, online);
-    return applyEnforcement(context, tx, effects, online, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
+    const [report, full, facts] = await Promise.all([tx.selectOne('posture_reports', [eq('machine_id', machine.id)]), tx.selectOne('machines', [eq('id', machine.id)]), loadFacts(tx, machine.id)]);
+    if (!report || !full) return online;
+    const judgement = judgeStored(report, view, now, full, facts);
+    await saveRuns(tx, orgId, machine.id, facts, judgement);
+    return settleMachine(tx, effects, await applyEnforcement(context, tx, effects, full, judgement, now, view.settings), judgement, now);
   });
 }
 

@@ -25,17 +25,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PostureFinding, PostureReport, PostureVerdict } from '../../shared/posture.ts';
-import { evaluatePosture, expiredVerdict, verdictOf } from '../../shared/posture.ts';
-import type { EvaluablePolicy } from '../../shared/signals.ts';
+import { expiredVerdict, verdictOf } from '../../shared/posture.ts';
+import type { ScopedPolicy } from '../../shared/lifecycle.ts';
 import { SIGNAL_KEYS } from '../../shared/signals.ts';
 import { eq } from '../store/query.ts';
 import type { Store } from '../store/store.ts';
 import type { PostureState } from '../../shared/wire.ts';
 import type { MachineRow, Patch, ReportRow, Row } from '../store/tables.ts';
+import { isoOf } from '../store/tables.ts';
 import { timeOf } from '../store/tables.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
-import { ApiError } from '../errors.ts';
+import { writeAudit } from './audit.ts';
+import { ApiError, unauthorized } from '../errors.ts';
 import { riskScore } from './risk.ts';
 import type { DecidedMachine } from './transitions.ts';
 import { DECISION_COLUMNS, applyTransition, nextStatus, statusChanged, statusView } from './transitions.ts';
@@ -44,10 +46,13 @@ import type { EvaluatedReport } from './tables/posture-reports.ts';
 import { EVALUATION_COLUMNS, evaluationInput, reportApiRow, signalColumns, verdictColumns } from './tables/posture-reports.ts';
 import type { EnforcementMode, OrgSettings } from './settings.ts';
 import { loadSettings } from './settings.ts';
+import type { JudgedMachine, LifecycleFacts, MachineJudgement } from './lifecycle.ts';
+import { NO_FACTS, clearOrgRuns, judgeMachine, loadFacts, loadOrgFacts, saveRuns } from './lifecycle.ts';
 
 export interface OrgPolicyView {
   readonly settings: OrgSettings;
-  readonly policies: readonly EvaluablePolicy[];
+  /** The enabled policies, with their targeting and grace (each machine gets those that apply). */
+  readonly policies: readonly ScopedPolicy[];
 }
 
 /** Settings and enabled policies, read fresh (no cache: SPEC section 3, "no stale settings"). */
@@ -75,13 +80,14 @@ export function isExpired(report: Pick<ReportRow, 'collected_at' | 'reported_at'
 
 
 /**
- * A machine's posture_state from its exemption and its current verdict (null: no report).
- * `grace` is issue 15's (policy grace periods); nothing produces it yet.
+ * A machine's posture_state (SPEC 7.1, 7.3) from the legacy exemption flag and its current
+ * judgement (null: no report): `pending` without a current verdict, else the judgement's
+ * compliant / failing / grace / exempt.
  */
-export function postureStateOf(exempt: boolean, verdict: { readonly compliant: boolean; readonly expired: boolean } | null): PostureState {
+export function postureStateOf(exempt: boolean, judgement: Pick<MachineJudgement, 'state' | 'expired'> | null): PostureState {
   if (exempt) return 'exempt';
-  if (verdict === null || verdict.expired) return 'pending';
-  return verdict.compliant ? 'compliant' : 'failing';
+  if (judgement === null || judgement.expired) return 'pending';
+  return judgement.state;
 }
 
 /**
@@ -98,33 +104,34 @@ export function expiryVerdict(collected: number, settings: OrgSettings, now: Dat
 }
 
 /**
- * What a stored report means now, under the current policies and settings: the full
- * evaluation, or the expiry violation when the report is too old. `machine` supplies the
- * platform and agent version of reports stored before they were kept with the report.
+ * What a stored report means now, under the current policies and settings, for this
+ * machine: the evaluation by the policies that apply to it (or the expiry violation when
+ * the report is too old), with its grace and exemptions. `machine` supplies the platform
+ * and agent version of reports stored before they were kept with the report, and its tags.
  */
-export function currentVerdict(report: EvaluatedReport, view: OrgPolicyView, now: Date, machine?: Pick<MachineRow, 'os' | 'agent_version'>): PostureVerdict & { expired: boolean } {
-  if (isExpired(report, view.settings, now)) return { ...expiryVerdict(collectedAt(report), view.settings, now), expired: true };
-  return { ...evaluatePosture(evaluationInput(report, machine), view.policies), expired: false };
+export function judgeStored(report: EvaluatedReport, view: OrgPolicyView, now: Date, machine: JudgedMachine | undefined, facts: LifecycleFacts): MachineJudgement {
+  const expired = isExpired(report, view.settings, now) ? expiryVerdict(collectedAt(report), view.settings, now) : null;
+  return judgeMachine(evaluationInput(report, machine), expired, view, now, machine, facts);
 }
 
 export type { QuarantineReason } from './transitions.ts';
 
 /**
- * Applies an enforce-mode verdict to a machine's status (transitions.ts decides and
- * applies). Returns the machine as it is after.
+ * Applies an enforce-mode judgement to a machine's status (transitions.ts decides and
+ * applies): a blocking violation quarantines, none releases. Returns the machine as it is after.
  */
 export async function applyEnforcement<M extends DecidedMachine>(
   context: DomainContext,
   tx: Store,
   effects: Effects,
   machine: M,
-  verdict: PostureVerdict,
-  reason: 'posture' | 'expired',
+  judgement: MachineJudgement,
   now: Date,
   /** The org's settings when the caller has them (re-evaluation); read on demand otherwise. */
   settings?: OrgSettings,
 ): Promise<M | MachineRow> {
-  const transition = nextStatus(statusView(machine), { kind: 'verdict', mode: 'enforce', compliant: verdict.compliant, expired: reason === 'expired' });
+  const { verdict } = judgement;
+  const transition = nextStatus(statusView(machine), { kind: 'verdict', mode: 'enforce', compliant: verdict.compliant, blocking: judgement.blocking, expired: judgement.expired });
   const applied = await applyTransition(context, tx, effects, machine, transition, {
     now,
     actor: 'system',
@@ -134,6 +141,44 @@ export async function applyEnforcement<M extends DecidedMachine>(
     ...(settings ? { settings } : {}),
   });
   return applied.machine;
+}
+
+/**
+ * After a judgement: the machine's risk, posture_state and grace_until follow it (written
+ * only when they change); peers and realtime hear of a new posture_state. Returns the row after.
+ */
+export async function settleMachine<M extends DecidedMachine>(
+  tx: Store,
+  effects: Effects,
+  machine: M,
+  judgement: MachineJudgement | null,
+  now: Date,
+  extra: Patch<'machines'> = {},
+): Promise<M | MachineRow> {
+  const patch: Patch<'machines'> = { ...extra };
+  if (judgement) {
+    const risk = riskScore(judgement.verdict.findings, machine.status === 'quarantined');
+    if (risk !== machine.risk_score) patch.risk_score = risk;
+  }
+  const state = postureStateOf(machine.posture_exempt, judgement);
+  if (state !== machine.posture_state) patch.posture_state = state;
+  const graceUntil = state === 'grace' && judgement?.graceUntil != null ? new Date(judgement.graceUntil).toISOString() : null;
+  if ((machine.grace_until === null ? null : isoOf(machine.grace_until)) !== graceUntil) patch.grace_until = graceUntil;
+  if (Object.keys(patch).length === 0) return machine;
+  const [after = machine] = await tx.update('machines', [eq('id', machine.id)], patch);
+  if (patch.posture_state !== undefined || patch.grace_until !== undefined) statusChanged(effects, after); // a pending machine joins the peer lists
+  if (patch.posture_state === 'grace' && judgement) {
+    const inGrace = judgement.verdict.findings.filter((finding) => finding.blocks_at !== undefined && finding.exempt_until === undefined);
+    await writeAudit(tx, effects, {
+      orgId: machine.org_id,
+      event: 'machine.grace_started',
+      machineId: machine.id,
+      actor: 'system',
+      details: { hostname: machine.hostname, blocks_at: graceUntil, findings: inGrace },
+      at: now,
+    });
+  }
+  return after;
 }
 
 export { REMEDIATION_TTL_MS, statusChanged } from './transitions.ts';
@@ -170,27 +215,34 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
   // The report's own platform and agent version, else what the machine enrolled with.
   const platform = report.platform ?? machine.os;
   const agentVersion = report.agent_version ?? machine.agent_version;
-  const evaluated: PostureVerdict = mode === 'disabled' ? verdictOf([]) : evaluatePosture({ ...report, platform, agent_version: agentVersion }, view.policies);
+  const input = { ...report, platform, agent_version: agentVersion };
   const extras: Row = {};
   for (const [key, value] of Object.entries(report)) if (!(SIGNAL_KEYS as readonly string[]).includes(key)) extras[key] = value;
-  let verdict = evaluated;
+  let judgement: MachineJudgement | null = null;
   const after = await inTransaction(context, async (tx, effects) => {
     // Lock the machine first: concurrent reports for it (other processes) wait here and then
     // decide on the status this one leaves, so status and stored report always agree.
-    let current: ReportingMachine = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
+    let current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0];
+    // Deleted since it authenticated (an admin, or its own `ztna down` racing): its key is gone.
+    if (!current) throw unauthorized('unknown node key');
     // Time is taken once the lock is held, so reported_at and audit times follow the order in
     // which reports for this machine were actually applied.
     const now = context.clock.now();
     const collected = new Date(Math.min(claimedCollection ?? now.getTime(), now.getTime()));
     // A report collected longer than report_max_age_s ago is expired on arrival (SPEC 7.1).
     const expired = mode !== 'disabled' && isExpired({ collected_at: collected.toISOString(), reported_at: now.toISOString() }, view.settings, now);
-    verdict = expired ? expiryVerdict(collected.getTime(), view.settings, now) : evaluated;
+    const facts = mode === 'disabled' ? NO_FACTS : await loadFacts(tx, machine.id);
+    const judged =
+      mode === 'disabled'
+        ? judgeMachine(input, verdictOf([]), view, now, current, NO_FACTS)
+        : judgeMachine(input, expired ? expiryVerdict(collected.getTime(), view.settings, now) : null, view, now, current, facts);
+    judgement = judged;
     const fields = {
       org_id: orgId,
       ...signalColumns(report),
       platform,
       agent_version: agentVersion,
-      ...verdictColumns(verdict),
+      ...verdictColumns(judged.verdict),
       mode,
       reported_at: now.toISOString(),
       collected_at: collected.toISOString(),
@@ -200,17 +252,14 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
     // two first reports arriving at once (two server processes) cannot both insert.
     const stored = await tx.upsert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }, 'machine_id', ['id']);
     effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
-    if (mode === 'enforce') current = await applyEnforcement(context, tx, effects, current, verdict, expired ? 'expired' : 'posture', now, view.settings);
-    const risk = riskScore(verdict.findings, current.status === 'quarantined');
-    const state = postureStateOf(current.posture_exempt, { compliant: verdict.compliant, expired });
-    const machinePatch: Patch<'machines'> = {};
-    if (risk !== current.risk_score) machinePatch.risk_score = risk;
-    if (report.os_version != null && report.os_version !== current.os_version) machinePatch.os_version = report.os_version;
-    if (state !== current.posture_state) machinePatch.posture_state = state;
-    if (Object.keys(machinePatch).length > 0) current = (await tx.update('machines', [eq('id', machine.id)], machinePatch))[0] ?? current;
-    if (machinePatch.posture_state !== undefined) statusChanged(effects, current); // a pending machine joins the peer lists
-    return current;
+    if (mode === 'enforce') {
+      await saveRuns(tx, orgId, machine.id, facts, judged);
+      current = await applyEnforcement(context, tx, effects, current, judged, now, view.settings);
+    }
+    const osVersion = report.os_version != null && report.os_version !== current.os_version ? { os_version: report.os_version } : {};
+    return settleMachine(tx, effects, current, judged, now, osVersion);
   });
+  const verdict = (judgement as MachineJudgement | null)?.verdict ?? verdictOf([]);
   context.metrics.reports.inc({ verdict: verdict.compliant ? 'compliant' : 'non_compliant', mode });
   return {
     compliant: verdict.compliant,
@@ -231,49 +280,75 @@ function reportEventData(report: ReportRow): Row {
 
 /**
  * Continuous re-evaluation (SPEC section 3): after a policy or mode change in enforce
- * mode, every machine's latest report is evaluated again at once, in one transaction,
- * quarantining and releasing accordingly and refreshing the stored verdicts.
+ * mode, every machine's latest report is judged again at once, in one transaction,
+ * quarantining and releasing accordingly and refreshing the stored verdicts, the grace
+ * runs and each machine's posture_state.
  */
 export async function reevaluateOrg(context: DomainContext, orgId: string): Promise<{ evaluated: number; quarantined: number; released: number }> {
   const now = context.clock.now();
   return inTransaction(context, async (tx, effects) => {
     const view = await loadOrgPolicy(tx, orgId);
     const counts = { evaluated: 0, quarantined: 0, released: 0 };
-    if (view.settings.posture_enforcement !== 'enforce') return counts;
+    if (view.settings.posture_enforcement !== 'enforce') {
+      // Grace runs belong to enforcement: they end with it (a later enforce starts afresh).
+      await clearOrgRuns(tx, orgId);
+      const graceLeft = await tx.update('machines', [eq('org_id', orgId), eq('posture_state', 'grace')], { posture_state: 'failing', grace_until: null });
+      for (const machine of graceLeft) statusChanged(effects, machine);
+      return counts;
+    }
     // Machines first, locked: a report racing the re-evaluation waits for it (and vice versa).
     const machines = await tx.select('machines', {
-      columns: [...DECISION_COLUMNS, 'os', 'agent_version'],
+      columns: [...DECISION_COLUMNS, 'os', 'agent_version', 'tags', 'grace_until'],
       filters: [eq('org_id', orgId)],
       order: [{ column: 'id', descending: false }], // one lock order: concurrent re-evaluations cannot deadlock
       forUpdate: true,
     });
-    const reports = await tx.select('posture_reports', {
-      columns: [...EVALUATION_COLUMNS],
-      filters: [eq('org_id', orgId)],
-    });
+    const [reports, factsOf] = await Promise.all([tx.select('posture_reports', { columns: [...EVALUATION_COLUMNS], filters: [eq('org_id', orgId)] }), loadOrgFacts(tx, orgId)]);
     const byId = new Map(machines.map((m) => [m.id, m]));
     for (const report of reports) {
       const machine = byId.get(report.machine_id);
       if (!machine) continue;
       counts.evaluated += 1;
-      const verdict = currentVerdict(report, view, now, machine);
-      if (report.compliant !== verdict.compliant || JSON.stringify(report.findings) !== JSON.stringify(verdict.findings) || report.mode !== 'enforce') {
-        await tx.updateCount('posture_reports', [eq('id', report.id)], { ...verdictColumns(verdict), mode: 'enforce' });
-      }
+      const facts = factsOf.get(machine.id) ?? NO_FACTS;
+      const judgement = judgeStored(report, view, now, machine, facts);
+      const { verdict } = judgement;
+      await refreshStoredVerdict(tx, report, verdict, 'enforce');
+      await saveRuns(tx, orgId, machine.id, facts, judgement);
       const before = machine.status;
-      const after = await applyEnforcement(context, tx, effects, machine, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
+      const after = await applyEnforcement(context, tx, effects, machine, judgement, now, view.settings);
       if (before !== 'quarantined' && after.status === 'quarantined') counts.quarantined += 1;
       if (before === 'quarantined' && after.status !== 'quarantined') counts.released += 1;
-      const risk = riskScore(verdict.findings, after.status === 'quarantined');
-      const state = postureStateOf(after.posture_exempt, verdict);
-      const patch: Patch<'machines'> = {};
-      if (risk !== after.risk_score && before === after.status) patch.risk_score = risk;
-      if (state !== after.posture_state) patch.posture_state = state;
-      if (Object.keys(patch).length > 0) {
-        await tx.updateCount('machines', [eq('id', machine.id)], patch);
-        if (patch.posture_state !== undefined) statusChanged(effects, { ...after, ...patch });
-      }
+      await settleMachine(tx, effects, after, judgement, now);
     }
     return counts;
+  });
+}
+
+/** A stored report's verdict columns follow its current judgement (written only when they change). */
+async function refreshStoredVerdict(tx: Store, report: Pick<ReportRow, 'id' | 'compliant' | 'findings' | 'mode'>, verdict: PostureVerdict, mode: EnforcementMode): Promise<void> {
+  if (report.compliant === verdict.compliant && JSON.stringify(report.findings) === JSON.stringify(verdict.findings) && report.mode === mode) return;
+  await tx.updateCount('posture_reports', [eq('id', report.id)], { ...verdictColumns(verdict), mode });
+}
+
+/**
+ * One machine judged again now — an exemption began or ended, a grace period ran out, the
+ * legacy flag changed: its stored verdict, grace runs and posture_state follow, and in
+ * enforce mode its status. Returns the machine after (null: it is gone).
+ */
+export async function reevaluateMachine(context: DomainContext, orgId: string, machineId: string): Promise<MachineRow | null> {
+  const view = await loadOrgPolicy(context.store, orgId);
+  const now = context.clock.now();
+  const enforce = view.settings.posture_enforcement === 'enforce';
+  return inTransaction(context, async (tx, effects) => {
+    const [machine] = await tx.select('machines', { filters: [eq('id', machineId), eq('org_id', orgId)], forUpdate: true });
+    if (!machine) return null;
+    const report = await tx.selectOne('posture_reports', [eq('machine_id', machineId)]);
+    if (!report) return settleMachine(tx, effects, machine, null, now);
+    const facts = await loadFacts(tx, machineId);
+    const judgement = judgeStored(report, view, now, machine, facts);
+    if (view.settings.posture_enforcement !== 'disabled') await refreshStoredVerdict(tx, report, judgement.verdict, report.mode);
+    if (!enforce) return settleMachine(tx, effects, machine, judgement, now);
+    await saveRuns(tx, orgId, machineId, facts, judgement);
+    return settleMachine(tx, effects, await applyEnforcement(context, tx, effects, machine, judgement, now, view.settings), judgement, now);
   });
 }

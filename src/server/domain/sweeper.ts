@@ -13,10 +13,12 @@
  * never applies a stale decision.
  */
 import { eq } from '../store/query.ts';
-import { publicRow } from '../store/tables.ts';
+import { isoOf, publicRow } from '../store/tables.ts';
 import type { DomainContext } from './context.ts';
 import { inTransaction } from './context.ts';
-import { applyEnforcement, collectedAt, expiryVerdict, isExpired, statusChanged } from './posture-service.ts';
+import { applyEnforcement, isExpired, judgeStored, loadOrgPolicy, reevaluateMachine, settleMachine, statusChanged } from './posture-service.ts';
+import { loadFacts } from './lifecycle.ts';
+import { writeAudit } from './audit.ts';
 import type { OrgSettings } from './settings.ts';
 
 export const SWEEP_INTERVAL_MS = 500;
@@ -26,10 +28,14 @@ export interface SweepResult {
   expiredVerdicts: number;
   expiredQuarantines: number;
   expiredCommands: number;
+  /** Machines quarantined because their grace period ran out (SPEC 7.3). */
+  graceEnded: number;
+  /** Exemptions whose end was acted on. */
+  exemptionsEnded: number;
 }
 
 export async function sweepOnce(context: DomainContext): Promise<SweepResult> {
-  const result: SweepResult = { wentOffline: 0, expiredVerdicts: 0, expiredQuarantines: 0, expiredCommands: 0 };
+  const result: SweepResult = { wentOffline: 0, expiredVerdicts: 0, expiredQuarantines: 0, expiredCommands: 0, graceEnded: 0, exemptionsEnded: 0 };
   // Each process writes its own buffered heartbeats; the sweep itself runs in one process
   // at a time (an advisory lock on PostgreSQL), the others skip this round.
   await context.lastSeen.flush(context.store);
@@ -39,7 +45,7 @@ export async function sweepOnce(context: DomainContext): Promise<SweepResult> {
 
 async function sweepInto(context: DomainContext, result: SweepResult): Promise<void> {
   const now = context.clock.now();
-  const orgs = (await context.store.select('org_settings')) as unknown as OrgSettings[];
+  const orgs = await context.store.select('org_settings');
   for (const settings of orgs) {
     result.wentOffline += await markOffline(context, settings, now);
     const maxAge = settings.report_max_age_s;
@@ -54,6 +60,7 @@ async function sweepInto(context: DomainContext, result: SweepResult): Promise<v
     { status: 'expired' },
   );
   result.expiredCommands = expired.length;
+  await lifecycleDeadlines(context, now, result);
 }
 
 /**
@@ -93,6 +100,7 @@ async function expireVerdicts(context: DomainContext, settings: OrgSettings, cut
 }
 
 async function quarantineExpired(context: DomainContext, settings: OrgSettings, now: Date, cutoff: string): Promise<number> {
+  const view = await loadOrgPolicy(context.store, settings.org_id);
   return inTransaction(context, async (tx, effects) => {
     const stale = await tx.select('posture_reports', {
       columns: ['machine_id'],
@@ -105,20 +113,50 @@ async function quarantineExpired(context: DomainContext, settings: OrgSettings, 
       if (!machine) continue;
       const report = await tx.selectOne('posture_reports', [eq('machine_id', candidate.machine_id)]);
       if (!report || !isExpired(report, settings, now)) continue;
-      const after = await applyEnforcement(
-        context,
-        tx,
-        effects,
-        machine,
-        expiryVerdict(collectedAt(report), settings, now),
-        'expired',
-        now,
-        settings,
-      );
+      // An exemption of posture_report_expired (or of every code) still holds.
+      const judgement = judgeStored(report, view, now, machine, await loadFacts(tx, machine.id));
+      const after = await settleMachine(tx, effects, await applyEnforcement(context, tx, effects, machine, judgement, now, settings), judgement, now);
       if (after.status === 'quarantined') count += 1;
     }
     return count;
   });
+}
+
+/**
+ * SPEC 7.3 deadlines: machines whose grace ran out are judged again (and so quarantined);
+ * exemptions that ended are judged without (the machine at once), then audited once.
+ */
+async function lifecycleDeadlines(context: DomainContext, now: Date, result: SweepResult): Promise<void> {
+  const at = now.toISOString();
+  const graceOver = await context.store.select('machines', {
+    columns: ['id', 'org_id'],
+    filters: [eq('posture_state', 'grace'), { column: 'grace_until', op: 'lte', value: at }],
+  });
+  for (const machine of graceOver) {
+    const after = await reevaluateMachine(context, machine.org_id, machine.id);
+    if (after?.status === 'quarantined') result.graceEnded += 1;
+  }
+  const ended = await context.store.select('posture_exemptions', {
+    filters: [{ column: 'ended_at', op: 'is', value: null }, { column: 'expires_at', op: 'lte', value: at }],
+  });
+  for (const exemption of ended) {
+    // Judged first (an expired exemption already covers nothing), then marked: a crash
+    // between the two leaves it unmarked, and the next sweep does both again.
+    await reevaluateMachine(context, exemption.org_id, exemption.machine_id);
+    await inTransaction(context, async (tx, effects) => {
+      const [marked] = await tx.update('posture_exemptions', [eq('id', exemption.id), { column: 'ended_at', op: 'is', value: null }], { ended_at: at });
+      if (!marked) return;
+      result.exemptionsEnded += 1;
+      await writeAudit(tx, effects, {
+        orgId: exemption.org_id,
+        event: 'machine.exemption_expired',
+        machineId: exemption.machine_id,
+        actor: 'system',
+        details: { exemption_id: exemption.id, codes: exemption.codes, reason: exemption.reason, expires_at: isoOf(exemption.expires_at) },
+        at: now,
+      });
+    });
+  }
 }
 
 

@@ -48,7 +48,14 @@ export interface StatusView {
 /** What just happened to a machine. */
 export type Fact =
   /** A verdict of its latest report: on arrival, on re-evaluation, on coming back, on expiry. */
-  | { readonly kind: 'verdict'; readonly mode: EnforcementMode; readonly compliant: boolean; readonly expired: boolean }
+  | {
+      readonly kind: 'verdict';
+      readonly mode: EnforcementMode;
+      readonly compliant: boolean;
+      /** A violation neither exempt nor inside its grace period (SPEC 7.3): what quarantines. */
+      readonly blocking: boolean;
+      readonly expired: boolean;
+    }
   /** It was heard from (a heartbeat). */
   | { readonly kind: 'heartbeat' }
   /** It was not heard from for offline_after_s. */
@@ -101,8 +108,9 @@ export function nextStatus(machine: StatusView, fact: Fact): Transition | Stay {
     case 'verdict': {
       // Monitor and disabled modes record verdicts but never change a status.
       if (fact.mode !== 'enforce') return stay(`${fact.mode} mode does not change statuses`);
-      // An exempt machine is evaluated and recorded, never held back for posture.
-      const passes = fact.compliant || machine.posture_exempt;
+      // An exempt machine is evaluated and recorded, never held back for posture; a violation
+      // inside its grace period or covered by an exemption does not block (SPEC 7.3).
+      const passes = !fact.blocking || machine.posture_exempt;
       if (!passes && machine.status === 'online') {
         const reason = fact.expired ? 'expired' : 'posture';
         return { kind: 'auto_quarantine', to: { status: 'quarantined', quarantine_reason: reason }, requires: { status: 'online' }, why: fact.expired ? 'its latest report expired' : 'its latest report fails the policy' };
@@ -110,7 +118,7 @@ export function nextStatus(machine: StatusView, fact: Fact): Transition | Stay {
       // Offline machines are judged when they come back; quarantined ones stay until passing.
       if (!passes) return stay(machine.status === 'offline' ? 'offline: judged when it comes back' : 'already quarantined');
       if (machine.status === 'quarantined' && (machine.quarantine_reason === 'posture' || machine.quarantine_reason === 'expired')) {
-        return { kind: 'auto_release', to: { status: 'online', quarantine_reason: null }, requires: { status: 'quarantined', reasons: ['posture', 'expired'] }, why: fact.compliant ? 'a compliant report' : 'exempt from posture' };
+        return { kind: 'auto_release', to: { status: 'online', quarantine_reason: null }, requires: { status: 'quarantined', reasons: ['posture', 'expired'] }, why: fact.compliant ? 'a compliant report' : machine.posture_exempt ? 'exempt from posture' : 'its violations are in grace or exempt' };
       }
       return stay(machine.status === 'quarantined' ? 'a manual quarantine waits for an admin' : 'passing, nothing to lift');
     }
@@ -122,7 +130,7 @@ export function nextStatus(machine: StatusView, fact: Fact): Transition | Stay {
  * select only some columns select at least these); the realtime event of a change carries
  * the row as updated, in full.
  */
-export const DECISION_COLUMNS = ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score'] as const;
+export const DECISION_COLUMNS = ['id', 'org_id', 'hostname', 'status', 'quarantine_reason', 'posture_exempt', 'posture_state', 'risk_score', 'grace_until'] as const;
 export type DecidedMachine = Pick<MachineRow, (typeof DECISION_COLUMNS)[number]>;
 
 /** A machine row as the decision reads it. */

@@ -316,6 +316,41 @@ ALTER TABLE posture_policies ADD COLUMN requirements {{json}} NOT NULL DEFAULT '
 `,
     data: findingsOfStoredReports,
   },
+  {
+    version: 7,
+    name: 'policy lifecycle (SPEC 7.3): targeting, grace periods, exemptions, posture per resource',
+    sql: `
+ALTER TABLE posture_policies ADD COLUMN platforms {{json}};
+ALTER TABLE posture_policies ADD COLUMN tags {{json}};
+ALTER TABLE posture_policies ADD COLUMN grace_period_s {{int}} NOT NULL DEFAULT 0 CHECK (grace_period_s >= 0);
+ALTER TABLE acl_rules ADD COLUMN src_posture {{text}};
+ALTER TABLE machines ADD COLUMN grace_until {{ts}};
+CREATE INDEX machines_grace_until ON machines(grace_until);
+CREATE TABLE posture_failures (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  machine_id {{text}} NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  code {{text}} NOT NULL,
+  first_failed_at {{ts}} NOT NULL
+);
+CREATE INDEX posture_failures_org ON posture_failures(org_id);
+CREATE INDEX posture_failures_machine ON posture_failures(machine_id);
+CREATE TABLE posture_exemptions (
+  id {{text}} PRIMARY KEY,
+  org_id {{text}} NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  machine_id {{text}} NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  codes {{json}},
+  reason {{text}} NOT NULL,
+  expires_at {{ts}} NOT NULL,
+  created_by {{text}} NOT NULL,
+  created_at {{ts}} NOT NULL,
+  ended_at {{ts}}
+);
+CREATE INDEX posture_exemptions_org ON posture_exemptions(org_id);
+CREATE INDEX posture_exemptions_machine ON posture_exemptions(machine_id);
+CREATE INDEX posture_exemptions_open ON posture_exemptions(ended_at, expires_at);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -7,6 +7,7 @@
  * API response and cannot be filtered on or written through `/api/db`.
  */
 import type { PostureFinding } from '../../shared/posture.ts';
+import type { Platform } from '../../shared/signals.ts';
 import { ACL_ACTIONS, AGENT_COMMANDS, AGENT_COMMAND_STATUSES, ENFORCEMENT_MODES, MACHINE_STATUSES, POSTURE_STATES, QUARANTINE_REASONS } from '../../shared/wire.ts';
 
 export type ColumnType = 'text' | 'integer' | 'boolean' | 'json' | 'timestamp';
@@ -47,6 +48,7 @@ const nullableOneOf = <const Values extends readonly string[]>(values: Values): 
 const textOf = (): TypedColumn<'text', string> => ({ type: 'text' });
 const nullableTextOf = (): TypedColumn<'text', string, true> => ({ type: 'text', nullable: true });
 const jsonOf = <Value,>(): TypedColumn<'json', Value> => ({ type: 'json' });
+const nullableJsonOf = <Value,>(): TypedColumn<'json', Value, true> => ({ type: 'json', nullable: true });
 const text = textOf();
 const nullableText = nullableTextOf();
 const int: TypedColumn<'integer', number> = { type: 'integer' };
@@ -99,6 +101,10 @@ export const TABLES = {
        * keyed by policy field. The API shows them as top-level fields (domain/policies.ts).
        */
       requirements: { ...jsonOf<JsonObject>(), internal: true },
+      /** SPEC 7.3 targeting (null: every platform / every machine) and grace. */
+      platforms: nullableJsonOf<Platform[]>(),
+      tags: nullableJsonOf<string[]>(),
+      grace_period_s: int,
       created_at: ts,
       updated_at: ts,
     },
@@ -122,6 +128,8 @@ export const TABLES = {
       posture_exempt: bool,
       /** pending | compliant | failing | grace | exempt (SPEC 7.1): see domain/posture-state.ts. */
       posture_state: oneOf(POSTURE_STATES),
+      /** In `grace`: the earliest blocks_at of its violations (the sweeper acts at it); null otherwise. */
+      grace_until: nullableTs,
       created_at: ts,
       /**
        * hostnameKey(hostname): uniqueness per org and `host:` selectors (domain/identity.ts).
@@ -163,7 +171,7 @@ export const TABLES = {
        */
       collected_at: ts,
       /** The agent's optional extras (platform, arch, hostname, agent_version, collected_at, evidence). */
-      extras: { ...jsonOf<JsonObject>(), nullable: true as const },
+      extras: nullableJsonOf<JsonObject>(),
     },
   },
   audit_log: {
@@ -200,13 +208,40 @@ export const TABLES = {
       status: oneOf(AGENT_COMMAND_STATUSES),
       created_at: ts,
       expires_at: ts,
-      result: { ...jsonOf<unknown>(), nullable: true as const },
+      result: nullableJsonOf<unknown>(),
     },
   },
   acl_rules: {
     name: 'acl_rules',
     primaryKey: 'id',
-    columns: { id: text, org_id: text, name: text, priority: int, action: oneOf(ACL_ACTIONS), src: text, dst: text, ports: text, created_at: ts },
+    /** `src_posture`: the name of a policy the source must satisfy for the rule to match (SPEC 7.3), or null. */
+    columns: { id: text, org_id: text, name: text, priority: int, action: oneOf(ACL_ACTIONS), src: text, dst: text, ports: text, src_posture: nullableText, created_at: ts },
+  },
+  /**
+   * SPEC 7.3 grace: since when each violation of a machine has failed without a break
+   * (id = machine id + ' ' + code). Kept in enforce mode only; a passing check ends the run.
+   * Never an /api/db table: findings show blocks_at.
+   */
+  posture_failures: {
+    name: 'posture_failures',
+    primaryKey: 'id',
+    columns: { id: text, org_id: text, machine_id: text, code: text, first_failed_at: ts },
+  },
+  /** SPEC 7.3 exemptions with a reason and an end; `ended_at` is set once the end was acted on. */
+  posture_exemptions: {
+    name: 'posture_exemptions',
+    primaryKey: 'id',
+    columns: {
+      id: text,
+      org_id: text,
+      machine_id: text,
+      codes: nullableJsonOf<string[]>(),
+      reason: text,
+      expires_at: ts,
+      created_by: text,
+      created_at: ts,
+      ended_at: nullableTs,
+    },
   },
   /**
    * Machines that were deleted (`POST /api/deregister`, admin DELETE): what re-enrolment
@@ -309,3 +344,4 @@ export type SettingsRow = RowOf<'org_settings'>;
 export type AuthKeyRow = RowOf<'auth_keys'>;
 export type AgentCommandRow = RowOf<'agent_commands'>;
 export type AclRuleRow = RowOf<'acl_rules'>;
+export type ExemptionRow = RowOf<'posture_exemptions'>;

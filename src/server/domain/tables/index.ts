@@ -9,6 +9,7 @@ import { authKeysRules } from './auth-keys.ts';
 import { machinesRules } from './machines.ts';
 import { orgSettingsRules } from './org-settings.ts';
 import { posturePoliciesRules } from './posture-policies.ts';
+import { postureExemptionsRules } from './posture-exemptions.ts';
 import { postureReportsRules } from './posture-reports.ts';
 import type { TableRules } from './rules.ts';
 
@@ -21,6 +22,7 @@ export const TABLE_RULES = {
   auth_keys: authKeysRules,
   agent_commands: agentCommandsRules,
   acl_rules: aclRulesRules,
+  posture_exemptions: postureExemptionsRules,
 } as const satisfies Record<string, TableRules>;
 
 export type ApiTable = keyof typeof TABLE_RULES;

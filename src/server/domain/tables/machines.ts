@@ -14,7 +14,8 @@ import { inTransaction } from '../context.ts';
 import type { DomainContext } from '../context.ts';
 import { MAX_HOSTNAME_LENGTH, hostnameKey, requireValidHostname } from '../identity.ts';
 import { retireMachines, setMachineStatus } from '../machines.ts';
-import { applyEnforcement, currentVerdict, loadOrgPolicy, postureStateOf, statusChanged } from '../posture-service.ts';
+import { judgeStored, loadOrgPolicy, postureStateOf, reevaluateMachine as reevaluateMachineNow, statusChanged } from '../posture-service.ts';
+import { loadFacts } from '../lifecycle.ts';
 import type { TableRules, WriteContext } from './rules.ts';
 import { tagField, validate } from './rules.ts';
 
@@ -38,7 +39,7 @@ async function updateMachine(write: WriteContext, target: MachineRow, patch: Mac
     const view = await loadOrgPolicy(context.store, orgId);
     machine = await inTransaction(context, async (tx, effects) => {
       const report = await tx.selectOne('posture_reports', [eq('machine_id', id)]);
-      const posture_state = postureStateOf(posture_exempt, report ? currentVerdict(report, view, now, machine) : null);
+      const posture_state = postureStateOf(posture_exempt, report ? judgeStored(report, view, now, { ...machine, posture_exempt }, await loadFacts(tx, id)) : null);
       const [changed = machine] = await tx.update('machines', [eq('id', id)], { posture_exempt, posture_state });
       await writeAudit(tx, effects, { orgId, event: 'machine.exemption_changed', machineId: id, actor, details: { changes: { posture_exempt: { from: !posture_exempt, to: posture_exempt } } }, at: now });
       statusChanged(effects, changed); // an exempt machine without a report joins the peer lists
@@ -69,18 +70,9 @@ async function rename(context: DomainContext, orgId: string, machine: MachineRow
   });
 }
 
-/** Applies the current verdict to one machine (after its exemption changed). */
+/** Applies the current judgement to one machine (after its exemption changed). */
 async function reevaluateMachine(context: DomainContext, machine: MachineRow): Promise<MachineRow> {
-  const view = await loadOrgPolicy(context.store, machine.org_id);
-  if (view.settings.posture_enforcement !== 'enforce') return machine;
-  const now = context.clock.now();
-  return inTransaction(context, async (tx, effects) => {
-    const current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0] ?? machine;
-    const report = await tx.selectOne('posture_reports', [eq('machine_id', machine.id)]);
-    if (!report) return current;
-    const verdict = currentVerdict(report, view, now, current);
-    return applyEnforcement(context, tx, effects, current, verdict, verdict.expired ? 'expired' : 'posture', now, view.settings);
-  });
+  return (await reevaluateMachineNow(context, machine.org_id, machine.id)) ?? machine;
 }
 
 export const machinesRules: TableRules = {

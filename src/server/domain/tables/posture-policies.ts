@@ -8,8 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { requirementFieldSchemas } from '../../../shared/posture-schemas.ts';
-import type { EvaluablePolicy, PolicyRequirements } from '../../../shared/signals.ts';
+import { policyScopeShape, requirementFieldSchemas } from '../../../shared/posture-schemas.ts';
+import type { ScopedPolicy } from '../../../shared/lifecycle.ts';
+import type { PolicyRequirements } from '../../../shared/signals.ts';
 import { REQUIREMENTS, requirementDefault, requirementsOf } from '../../../shared/signals.ts';
 import type { Filter } from '../../store/query.ts';
 import { eq } from '../../store/query.ts';
@@ -83,9 +84,9 @@ export function policyApiRow(row: Partial<PolicyRow>): Row {
   return result;
 }
 
-/** A stored policy as the evaluation takes it. */
-export function policyOf(row: PolicyRow): EvaluablePolicy {
-  return { enabled: row.enabled, ...requirementsOf(policyApiRow(row)) };
+/** A stored policy as the evaluation takes it: requirements, targeting and grace. */
+export function policyOf(row: PolicyRow): ScopedPolicy {
+  return { enabled: row.enabled, ...requirementsOf(policyApiRow(row)), platforms: row.platforms, tags: row.tags, grace_period_s: row.grace_period_s };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -98,14 +99,19 @@ const policyFields = {
   ...(Object.fromEntries(REQUIREMENTS.map((requirement) => [requirement.field, requirementFieldSchemas[requirement.field].optional()])) as {
     [F in keyof PolicyRequirements]: z.ZodOptional<z.ZodType<PolicyRequirements[F]>>;
   }),
+  // Targeting and grace (SPEC 7.3); the shared schema's defaults apply only when a policy is created.
+  platforms: policyScopeShape.platforms.removeDefault().optional(),
+  tags: policyScopeShape.tags.removeDefault().optional(),
+  grace_period_s: policyScopeShape.grace_period_s.removeDefault().optional(),
 };
 const createSchema = z.strictObject({ org_id: orgIdField, ...policyFields });
 const patchSchema = z.strictObject(policyFields);
 
-/** A policy patch without its requirement fields (`name`, `enabled`). */
+/** A policy patch without its requirement fields (name, enabled, targeting, grace). */
 function nonRequirementFields(patch: z.infer<typeof patchSchema>): Patch<'posture_policies'> {
-  const { name, enabled } = patch;
-  return { ...(name === undefined ? {} : { name }), ...(enabled === undefined ? {} : { enabled }) };
+  const { name, enabled, platforms, tags, grace_period_s } = patch;
+  const fields: Patch<'posture_policies'> = { name, enabled, platforms, tags, grace_period_s };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
 export const posturePoliciesRules: TableRules = {
@@ -122,6 +128,9 @@ export const posturePoliciesRules: TableRules = {
         name: input.name ?? 'posture policy',
         enabled: input.enabled ?? true,
         ...allRequirementColumns(input),
+        platforms: input.platforms ?? null,
+        tags: input.tags ?? null,
+        grace_period_s: input.grace_period_s ?? 0,
         created_at: at,
         updated_at: at,
       });
