@@ -4,7 +4,9 @@
  * honoured by B on the next report; a quarantine caused on A reaches a realtime subscriber
  * on B within 1 s; 20 concurrent reports for one machine split across A and B leave a
  * status that agrees with the stored (newest) report and one audit event per transition;
- * a dashboard sign-out on A closes that session's realtime socket on B (SPEC 7.1).
+ * a dashboard sign-out on A closes that session's realtime socket on B (SPEC 7.1); a grace
+ * deadline started on A is the same on B and is enforced once, within a second; an
+ * exemption granted on B ends on time, audited once (SPEC 7.3).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -137,5 +139,50 @@ describe.runIf(TEST_ENGINE === 'postgres')('two server processes on one PostgreS
     } finally {
       socket.terminate();
     }
+  });
+
+  it('agree on a grace deadline and an exemption expiry, and act on each once, within a second', { timeout: 30_000 }, async () => {
+    const [a = '', b = ''] = urls;
+    const key = (await admin(a, 'POST', '/api/db/auth_keys', { tags: ['grace-test'] })).data[0].key;
+    const machine = await post(a, '/api/register', { auth_key: key, hostname: 'grace-box', tags: ['grace-test'] });
+    // Only this machine carries the tag; the org's other policy passes with COMPLIANT.
+    await admin(b, 'POST', '/api/db/posture_policies', { name: 'screen-lock', require_screen_lock: true, tags: ['grace-test'], grace_period_s: 2 });
+    const failing = { node_key: machine.node_key, ...COMPLIANT, screen_lock_enabled: false };
+    const first = await post(a, '/api/posture-report', failing);
+    expect(first).toMatchObject({ quarantined: false, violations: ['screen_lock_required'] });
+    const blocksAt = first.findings[0].blocks_at as string;
+    expect(Date.parse(blocksAt) - Date.now()).toBeGreaterThan(1_000);
+    // B reads the same run: the same deadline.
+    expect((await post(b, '/api/posture-report', failing)).findings[0].blocks_at).toBe(blocksAt);
+
+    const auditOf = async (event: string) => (await admin(b, 'GET', `/api/db/audit_log?machine_id=eq.${machine.machine_id}&event=eq.${event}&order=created_at.asc`)).data as Array<{ created_at: string }>;
+    const waitFor = async (what: () => Promise<boolean>, label: string) => {
+      const deadline = Date.now() + 8_000;
+      while (!(await what())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const status = async () => (await admin(a, 'GET', `/api/db/machines?id=eq.${machine.machine_id}`)).data[0].status as string;
+    await waitFor(async () => (await status()) === 'quarantined', 'the grace deadline');
+    const [quarantine, ...more] = await auditOf('machine.auto_quarantine');
+    expect(more).toEqual([]);
+    const lateBy = Date.parse(quarantine?.created_at ?? '') - Date.parse(blocksAt);
+    expect(lateBy).toBeGreaterThanOrEqual(0);
+    expect(lateBy).toBeLessThan(1_000);
+
+    // An exemption granted on B releases at once, and ends on time (acted on by one process).
+    const expiresAt = new Date(Date.now() + 2_000).toISOString();
+    const granted = await admin(b, 'POST', '/api/db/posture_exemptions', { machine_id: machine.machine_id, codes: ['screen_lock'], reason: 'multi-process test', expires_at: expiresAt });
+    expect(granted.success).toBe(true);
+    expect(await status()).toBe('online');
+    await waitFor(async () => (await status()) === 'quarantined', 'the exemption to end');
+    const quarantines = await auditOf('machine.auto_quarantine');
+    expect(quarantines).toHaveLength(2);
+    const endedLateBy = Date.parse(quarantines[1]?.created_at ?? '') - Date.parse(expiresAt);
+    expect(endedLateBy).toBeGreaterThanOrEqual(0);
+    expect(endedLateBy).toBeLessThan(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // both sweepers ran again meanwhile
+    expect(await auditOf('machine.exemption_expired')).toHaveLength(1);
   });
 });
