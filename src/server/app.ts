@@ -127,7 +127,7 @@ export async function buildServer(options: ServerOptions): Promise<BuiltServer> 
   const sessions = new SessionService(store, context.clock, context.realtime);
   const deps: ServerDeps = {
     context,
-    peers: new PeerLists(),
+    peers: new PeerLists(context.clock),
     registerLimiter: new RateLimiter(options.registerPerMinute ?? 300, 60_000, () => context.clock.now().getTime()),
     async authenticateAdmin(request, tokenOverride) {
       const header = request.headers.authorization;

@@ -67,6 +67,12 @@ const intervals = {
   quarantine_poll_s: seconds,
 };
 
+/** A machine's own tags as a server reports them; read leniently (no pattern: a newer server's tags still read). */
+const machineTags = z.array(z.string().max(200)).max(256);
+
+/** SPEC 7.1 / 7.3 `posture_state`; any string, so that a state a newer server adds still reads. */
+const postureState = z.string().max(64);
+
 export const registerResponse = z.looseObject({
   machine_id: z.string().min(1),
   node_key: z.string().min(1),
@@ -74,6 +80,11 @@ export const registerResponse = z.looseObject({
   hostname: z.string().optional(),
   status: z.string(),
   ...intervals,
+  /**
+   * The tags the machine was given (SPEC 7.1: the auth key's, or those it asked for), which
+   * policy targeting reads (SPEC 7.3, `ztna posture check`). Optional: older servers do not send them.
+   */
+  tags: machineTags.optional(),
 });
 
 export const peer = z.looseObject({
@@ -94,6 +105,12 @@ export const heartbeatResponse = z.looseObject({
   peers: z.array(peer).optional(),
   peers_unchanged: z.boolean().optional(),
   pending_commands: z.array(z.looseObject({ id: z.string(), command: z.string(), expires_at: z.string() })).default([]),
+  /** SPEC 7.1 / 7.3: `pending` | `compliant` | `failing` | `grace` | `exempt`. Optional: older servers do not send it. */
+  posture_state: postureState.optional(),
+  /** The machine's tags now (an admin may change them); optional, like everything added later. */
+  tags: machineTags.optional(),
+  /** In grace: when its first violation blocks (machines.grace_until). Optional; null outside grace. */
+  grace_until: z.string().nullable().optional(),
 });
 
 export const finding = z.looseObject({
@@ -117,6 +134,8 @@ export const reportResponse = z.looseObject({
   status: z.string(),
   /** SPEC 7.2: the fields of the report the server did not know. */
   ignored_fields: z.array(z.string()).optional(),
+  /** SPEC 7.3: the machine's posture_state after this verdict (e.g. `grace`). Optional. */
+  posture_state: postureState.optional(),
 });
 
 export const deregisterResponse = z.looseObject({ deregistered: z.literal(true), machine_id: z.string() });
@@ -142,6 +161,9 @@ export const localStatusAnswer = z.looseObject({
     lastHeartbeatAt: z.number().nullable(),
     lastReportAt: z.number().nullable(),
     lastVerdict: verdictShape.nullable(),
+    /** Since SPEC 7.3 (the server's posture_state and the machine's tags); a daemon of an older version has none. */
+    postureState: postureState.nullable().optional(),
+    tags: machineTags.nullable().optional(),
   }),
 });
 
@@ -149,7 +171,7 @@ export const localPeersAnswer = z.looseObject({ quarantined: z.boolean(), peers:
 
 export const localCommandsAnswer = z.looseObject({ commands: z.array(z.looseObject({ id: z.string(), command: z.string(), expires_at: z.string() })) });
 
-export const localPostureAnswer = verdictShape.extend({ report: postureReportSchema, findings: z.array(finding).default([]), status: z.string() });
+export const localPostureAnswer = verdictShape.extend({ report: postureReportSchema, findings: z.array(finding).default([]), status: z.string(), posture_state: postureState.optional() });
 
 export const localDownAnswer = z.looseObject({ state: z.string() });
 

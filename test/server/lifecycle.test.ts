@@ -33,6 +33,7 @@ describe('targeting (platforms and tags)', () => {
     const linux = await org.register('build-box', { os: 'linux' });
     const windows = await org.register('laptop', { os: 'windows' });
     const prod = await org.register('prod-db', { os: 'linux', tags: ['prod'] });
+    expect((prod as unknown as { tags: string[] }).tags).toEqual(['prod']); // the agent learns its tags (targeting in `ztna posture check`)
 
     expect((await server.report(linux.node_key, { ...NO_FIREWALL, ...NO_DISK, disk_encrypted: false })).body).toMatchObject({ compliant: true, quarantined: false });
     expect((await server.report(windows.node_key, NO_FIREWALL)).body).toMatchObject({ compliant: false, violations: ['firewall_required'], quarantined: true });
@@ -86,7 +87,7 @@ describe('grace periods', () => {
     const start = clock.now().getTime();
     const blocksAt = iso(start + 3 * DAY_S * 1000);
     const first = await server.report(machine.node_key, NO_FIREWALL);
-    expect(first.body).toMatchObject({ compliant: false, quarantined: false, status: 'online', violations: ['firewall_required'] });
+    expect(first.body).toMatchObject({ compliant: false, quarantined: false, status: 'online', posture_state: 'grace', violations: ['firewall_required'] });
     expect(first.body.findings[0]).toMatchObject({ code: 'firewall_required', blocks_at: blocksAt });
     expect(await org.machine(machine.machine_id)).toMatchObject({ posture_state: 'grace', grace_until: blocksAt, status: 'online' });
     const [started] = await org.audit('machine.grace_started');
@@ -96,8 +97,8 @@ describe('grace periods', () => {
     clock.advance(DAY_S * 1000);
     expect((await server.report(machine.node_key, NO_FIREWALL)).body.findings[0].blocks_at).toBe(blocksAt);
     expect(await org.audit('machine.grace_started')).toHaveLength(1);
-    // Peers are still served in grace.
-    expect((await server.heartbeat(machine.node_key)).body).toMatchObject({ quarantined: false, posture_state: 'grace' });
+    // Peers are still served in grace, and the agent learns when it blocks.
+    expect((await server.heartbeat(machine.node_key)).body).toMatchObject({ quarantined: false, posture_state: 'grace', grace_until: blocksAt, tags: [] });
 
     // Just before the deadline nothing happens; within a second after it, the sweeper blocks.
     clock.advance(2 * DAY_S * 1000 - 1);
@@ -184,9 +185,14 @@ describe('exemptions', () => {
     await org.setSettings({ posture_enforcement: 'enforce' });
     const machine = await org.register('laptop');
     expect((await server.report(machine.node_key, NO_FIREWALL)).body).toMatchObject({ quarantined: true });
+    const realtime = await server.subscribe(org.token);
     const until = iso(clock.now().getTime() + 5 * DAY_S * 1000); // (the test's admin token lasts 7 days)
     const granted = await exempt({ machine_id: machine.machine_id, codes: ['firewall_'], reason: 'new firewall rolls out next week', expires_at: until });
     expect(granted.status).toBe(200);
+    // The stored verdict was judged again: realtime subscribers get it (no evidence).
+    const updated = await realtime.waitFor((event) => event.table === 'posture_reports' && event.type === 'UPDATE' && event.data.machine_id === machine.machine_id);
+    expect(updated.data.findings[0]).toMatchObject({ code: 'firewall_required', exempt_until: until });
+    expect(updated.data.extras).toBeUndefined();
     expect(granted.body.data[0]).toMatchObject({ machine_id: machine.machine_id, codes: ['firewall_'], reason: 'new firewall rolls out next week', created_by: expect.stringMatching(/^admin:/), ended_at: null });
     // Granting re-evaluates at once: released, exempt.
     expect(await org.machine(machine.machine_id)).toMatchObject({ status: 'online', posture_state: 'exempt' });
@@ -257,7 +263,12 @@ describe('exemptions', () => {
     expect(report.body).toMatchObject({ compliant: false, quarantined: false });
     expect(report.body.findings[0].exempt_until).toBeUndefined();
     expect(await org.machine(machine.machine_id)).toMatchObject({ posture_state: 'exempt', status: 'online' });
+    // An exempt machine without a report keeps its access: it is not listed as without a verdict.
+    const silent = await org.register('legacy-silent');
+    expect((await org.admin('PATCH', `/api/db/machines?id=eq.${silent.machine_id}`, { posture_exempt: true })).status).toBe(200);
     const preview = (await org.admin('POST', '/api/posture/impact', {})).body;
     expect(preview.exempt_failing).toEqual([expect.objectContaining({ hostname: 'legacy', exempt_until: null })]);
+    expect(preview.no_verdict).toEqual([]);
+    expect(preview.without_report).toBe(1);
   });
 });

@@ -37,6 +37,8 @@ describe('reports of older and newer agents', () => {
       quarantined: false,
       mode: 'monitor',
       status: 'online',
+      // SPEC 7.3 (an addition): the machine's posture_state after the verdict.
+      posture_state: 'failing',
       ignored_fields: [],
     });
   });

@@ -14,7 +14,7 @@ import { generateKey, keyId, keyMatches, keyPrefix } from '../auth/keys.ts';
 import { ApiError, badRequest, notFound, unauthorized } from '../errors.ts';
 import { eq } from '../store/query.ts';
 import type { AgentCommandRow, MachineRow } from '../store/tables.ts';
-import { columnNames, publicRow, timeOf } from '../store/tables.ts';
+import { columnNames, isoOf, publicRow, timeOf } from '../store/tables.ts';
 import { writeAudit } from './audit.ts';
 import type { DomainContext, Effects } from './context.ts';
 import { inTransaction } from './context.ts';
@@ -98,7 +98,7 @@ export async function registerMachine(context: DomainContext, request: RegisterR
     effects.emit(orgId, { table: 'machines', type: 'INSERT', data: publicRow('machines', row) });
     return row;
   });
-  return { machine_id: machine.id, node_key: node.key, hostname: machine.hostname, status: 'online', ...agentIntervals(settings) };
+  return { machine_id: machine.id, node_key: node.key, hostname: machine.hostname, status: 'online', tags: machine.tags, ...agentIntervals(settings) };
 }
 
 /**
@@ -131,8 +131,8 @@ async function flagReenrolment(tx: Store, effects: Effects, orgId: string, machi
 }
 
 /** What agent routes need of the authenticated machine (not the JSON tags, not timestamps). */
-const AUTH_COLUMNS = columnNames('machines', [...DECISION_COLUMNS, 'os', 'os_version', 'agent_version', 'node_key_hash']) as ReadonlyArray<keyof AuthenticatedMachine>;
-export type AuthenticatedMachine = ReportingMachine & Pick<MachineRow, 'node_key_hash'>;
+const AUTH_COLUMNS = columnNames('machines', [...DECISION_COLUMNS, 'os', 'os_version', 'agent_version', 'tags', 'node_key_hash']) as ReadonlyArray<keyof AuthenticatedMachine>;
+export type AuthenticatedMachine = ReportingMachine & Pick<MachineRow, 'tags' | 'node_key_hash'>;
 
 /** The machine a node key belongs to; 401 for anything else. Constant-time comparison. */
 export async function authenticateMachine(context: DomainContext, nodeKey: unknown): Promise<AuthenticatedMachine> {
@@ -145,7 +145,7 @@ export async function authenticateMachine(context: DomainContext, nodeKey: unkno
 export async function heartbeat(context: DomainContext, peers: PeerLists, machine: AuthenticatedMachine, request: HeartbeatRequest) {
   const now = context.clock.now();
   const orgId = machine.org_id;
-  let current: ReportingMachine = machine;
+  let current: ReportingMachine & Pick<MachineRow, 'tags'> = machine;
   if (current.status === 'offline') {
     current = await comeBack(context, current, now);
   } else {
@@ -172,6 +172,9 @@ export async function heartbeat(context: DomainContext, peers: PeerLists, machin
     quarantined,
     mode,
     posture_state: current.posture_state,
+    // SPEC 7.3: when a machine in grace blocks, and the tags policy targeting reads.
+    grace_until: current.grace_until === null ? null : isoOf(current.grace_until),
+    tags: current.tags,
     ...agentIntervals(settings),
     peers_version: version,
     pending_commands: pending,

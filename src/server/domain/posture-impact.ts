@@ -83,14 +83,15 @@ export async function previewImpact(context: DomainContext, orgId: string, reque
     const report = reportOf.get(machine.id);
     if (!report) {
       preview.without_report += 1;
-      preview.no_verdict.push({ machine_id: machine.id, hostname: machine.hostname, os: machine.os, status: machine.status, why: 'no_report' });
+      // An exempt machine without a report keeps its access (SPEC 7.1): not "no verdict, no access".
+      if (!machine.posture_exempt) preview.no_verdict.push({ machine_id: machine.id, hostname: machine.hostname, os: machine.os, status: machine.status, why: 'no_report' });
       continue;
     }
     preview.evaluated += 1;
     // Leaving enforce mode ends every grace run; entering it starts them now.
     const facts = factsOf.get(machine.id) ?? NO_FACTS;
     const judgement = judgeStored(report, proposed, now, machine, mode === view.settings.posture_enforcement ? facts : { ...facts, firstFailed: new Map() });
-    if (judgement.expired) preview.no_verdict.push({ machine_id: machine.id, hostname: machine.hostname, os: machine.os, status: machine.status, why: 'expired' });
+    if (judgement.expired && !machine.posture_exempt) preview.no_verdict.push({ machine_id: machine.id, hostname: machine.hostname, os: machine.os, status: machine.status, why: 'expired' });
     if (mode !== 'enforce') continue;
     const entry = describe(machine, report, judgement);
     const failing = !judgement.verdict.compliant;

@@ -48,6 +48,7 @@ import type { EnforcementMode, OrgSettings } from './settings.ts';
 import { loadSettings } from './settings.ts';
 import type { JudgedMachine, LifecycleFacts, MachineJudgement } from './lifecycle.ts';
 import { NO_FACTS, clearOrgRuns, judgeMachine, loadFacts, loadOrgFacts, saveRuns } from './lifecycle.ts';
+import { peersFollowPolicies, postureWatch } from './src-posture.ts';
 
 export interface OrgPolicyView {
   readonly settings: OrgSettings;
@@ -193,6 +194,8 @@ export interface ReportOutcome {
   readonly quarantined: boolean;
   readonly mode: EnforcementMode;
   readonly status: string;
+  /** SPEC 7.3: the machine's posture_state after this verdict (`grace`: not blocking yet). */
+  readonly posture_state: PostureState;
   /** Fields of the request this server does not know (SPEC 7.2): a newer agent's signals, typos. */
   readonly ignored_fields: string[];
 }
@@ -232,6 +235,8 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
     // A report collected longer than report_max_age_s ago is expired on arrival (SPEC 7.1).
     const expired = mode !== 'disabled' && isExpired({ collected_at: collected.toISOString(), reported_at: now.toISOString() }, view.settings, now);
     const facts = mode === 'disabled' ? NO_FACTS : await loadFacts(tx, machine.id);
+    // ACL rules with src_posture (SPEC 7.3): peer lists follow what this report changes.
+    const posture = await postureWatch(tx, orgId, current, view.settings, now);
     const judged =
       mode === 'disabled'
         ? judgeMachine(input, verdictOf([]), view, now, current, NO_FACTS)
@@ -252,6 +257,7 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
     // two first reports arriving at once (two server processes) cannot both insert.
     const stored = await tx.upsert('posture_reports', { id: randomUUID(), machine_id: machine.id, ...fields }, 'machine_id', ['id']);
     effects.emit(orgId, { table: 'posture_reports', type: 'INSERT', data: reportEventData(stored) });
+    posture?.settle(effects, stored);
     if (mode === 'enforce') {
       await saveRuns(tx, orgId, machine.id, facts, judged);
       current = await applyEnforcement(context, tx, effects, current, judged, now, view.settings);
@@ -268,6 +274,7 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
     quarantined: after.status === 'quarantined',
     mode,
     status: after.status,
+    posture_state: after.posture_state,
     ignored_fields: [...ignoredFields],
   };
 }
@@ -289,6 +296,8 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
   return inTransaction(context, async (tx, effects) => {
     const view = await loadOrgPolicy(tx, orgId);
     const counts = { evaluated: 0, quarantined: 0, released: 0 };
+    // What ACL rules with src_posture match may have changed with the policy or setting.
+    await peersFollowPolicies(tx, effects, orgId);
     if (view.settings.posture_enforcement !== 'enforce') {
       // Grace runs belong to enforcement: they end with it (a later enforce starts afresh).
       await clearOrgRuns(tx, orgId);
@@ -312,7 +321,7 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
       const facts = factsOf.get(machine.id) ?? NO_FACTS;
       const judgement = judgeStored(report, view, now, machine, facts);
       const { verdict } = judgement;
-      await refreshStoredVerdict(tx, report, verdict, 'enforce');
+      await refreshStoredVerdict(tx, effects, orgId, report, verdict, 'enforce');
       await saveRuns(tx, orgId, machine.id, facts, judgement);
       const before = machine.status;
       const after = await applyEnforcement(context, tx, effects, machine, judgement, now, view.settings);
@@ -324,10 +333,21 @@ export async function reevaluateOrg(context: DomainContext, orgId: string): Prom
   });
 }
 
-/** A stored report's verdict columns follow its current judgement (written only when they change). */
-async function refreshStoredVerdict(tx: Store, report: Pick<ReportRow, 'id' | 'compliant' | 'findings' | 'mode'>, verdict: PostureVerdict, mode: EnforcementMode): Promise<void> {
+/**
+ * A stored report's verdict columns follow its current judgement (written only when they
+ * change), and realtime subscribers hear of it (an UPDATE with the verdict, no evidence).
+ */
+async function refreshStoredVerdict(
+  tx: Store,
+  effects: Effects,
+  orgId: string,
+  report: Pick<ReportRow, 'id' | 'machine_id' | 'compliant' | 'findings' | 'mode' | 'reported_at'>,
+  verdict: PostureVerdict,
+  mode: EnforcementMode,
+): Promise<void> {
   if (report.compliant === verdict.compliant && JSON.stringify(report.findings) === JSON.stringify(verdict.findings) && report.mode === mode) return;
   await tx.updateCount('posture_reports', [eq('id', report.id)], { ...verdictColumns(verdict), mode });
+  effects.emit(orgId, { table: 'posture_reports', type: 'UPDATE', data: { id: report.id, machine_id: report.machine_id, ...verdictColumns(verdict), mode, reported_at: isoOf(report.reported_at) } });
 }
 
 /**
@@ -346,7 +366,7 @@ export async function reevaluateMachine(context: DomainContext, orgId: string, m
     if (!report) return settleMachine(tx, effects, machine, null, now);
     const facts = await loadFacts(tx, machineId);
     const judgement = judgeStored(report, view, now, machine, facts);
-    if (view.settings.posture_enforcement !== 'disabled') await refreshStoredVerdict(tx, report, judgement.verdict, report.mode);
+    if (view.settings.posture_enforcement !== 'disabled') await refreshStoredVerdict(tx, effects, orgId, report, judgement.verdict, report.mode);
     if (!enforce) return settleMachine(tx, effects, machine, judgement, now);
     await saveRuns(tx, orgId, machineId, facts, judgement);
     return settleMachine(tx, effects, await applyEnforcement(context, tx, effects, machine, judgement, now, view.settings), judgement, now);
