@@ -24,13 +24,21 @@ export interface Enrollment {
   readonly node_key: string;
   readonly hostname: string;
   readonly enrolled_at: string;
+  /**
+   * The tags the server gave the machine at registration (SPEC 7.1), when it said (SPEC 7.3
+   * targeting in `ztna posture check`); absent in enrollments made with older servers or agents.
+   */
+  readonly tags?: readonly string[];
 }
+
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /** Five string fields, the server's an http(s) URL; checked by hand because zod would add 6 MB to the daemon. */
 function isEnrollment(value: unknown): value is Enrollment {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
   const fields = ['server_url', 'machine_id', 'node_key', 'hostname', 'enrolled_at'].every((key) => typeof record[key] === 'string' && (key === 'hostname' || record[key] !== ''));
+  if (record.tags !== undefined && !isStringList(record.tags)) return false;
   // A server_url that is not a URL would otherwise surface as a TypeError from node:http.
   return fields && /^https?:\/\/[^/]/.test(record.server_url as string) && URL.canParse(record.server_url as string);
 }
@@ -69,6 +77,9 @@ function isPersistedState(value: unknown): value is PersistedState {
     countOrNull(machine.lastHeartbeatAt) &&
     countOrNull(machine.lastReportAt) &&
     (machine.serverStatus === null || typeof machine.serverStatus === 'string') &&
+    // Added with SPEC 7.3; a state file written by an older agent has neither.
+    (machine.postureState === undefined || machine.postureState === null || typeof machine.postureState === 'string') &&
+    (machine.tags === undefined || machine.tags === null || isStringList(machine.tags)) &&
     (verdict === null ||
       (typeof verdict === 'object' &&
         verdict !== undefined &&
@@ -179,7 +190,8 @@ export async function readState(dir: string): Promise<PersistedState | null> {
   const value = await readJson(dir, 'state', { secret: false, remedy: STATE_REMEDY });
   if (value === undefined) return null;
   if (!isPersistedState(value)) throw new ZtnaError('runtime', `${join(dir, 'state.json')} does not hold the agent's state; ${STATE_REMEDY}`);
-  return value;
+  // A state file of an older agent lacks the fields added since: they are not known yet.
+  return { ...value, machine: { ...value.machine, postureState: value.machine.postureState ?? null, tags: value.machine.tags ?? null } };
 }
 
 export async function writeState(dir: string, state: PersistedState): Promise<void> {

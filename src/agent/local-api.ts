@@ -7,7 +7,7 @@
  *   GET  /v1/status    the daemon's state machine and last verdict
  *   GET  /v1/peers     {quarantined, peers} as of the last heartbeat
  *   GET  /v1/commands  pending remediation commands the server announced
- *   POST /v1/posture   collect and report now; {report, compliant, violations, findings, quarantined, mode, status}
+ *   POST /v1/posture   collect and report now; {report, compliant, violations, findings, quarantined, mode, status, posture_state?}
  *   POST /v1/down      disconnect (`ztna down`): the daemon stops talking to the server
  */
 import type { AnswerSchema } from './control-client.ts';
@@ -44,7 +44,16 @@ export async function serveLocalApi(socketPath: string, driver: AgentDriver, enr
           return send(200, { commands: driver.commands });
         case 'POST /v1/posture': {
           const { report, response: verdict } = await driver.reportNow();
-          return send(200, { report, compliant: verdict.compliant, violations: verdict.violations, findings: verdict.findings, quarantined: verdict.quarantined, mode: verdict.mode, status: verdict.status });
+          return send(200, {
+            report,
+            compliant: verdict.compliant,
+            violations: verdict.violations,
+            findings: verdict.findings,
+            quarantined: verdict.quarantined,
+            mode: verdict.mode,
+            status: verdict.status,
+            ...(verdict.posture_state === undefined ? {} : { posture_state: verdict.posture_state }),
+          });
         }
         case 'POST /v1/down':
           driver.dispatch({ type: 'DISCONNECT' });

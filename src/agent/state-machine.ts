@@ -55,6 +55,17 @@ export interface AgentMachine {
   readonly lastVerdict: Verdict | null;
   /** The server's view of the machine (`online`, `offline`, `quarantined`). */
   readonly serverStatus: string | null;
+  /**
+   * The server's `posture_state` for the machine (SPEC 7.1 / 7.3: `pending`, `compliant`,
+   * `failing`, `grace`, `exempt`), from the latest answer that carried one; null until then
+   * (or from a server that does not send it).
+   */
+  readonly postureState: string | null;
+  /**
+   * The machine's tags as the server last reported them (register, heartbeat): what policy
+   * targeting reads in `ztna posture check` (SPEC 7.3). Null while no answer has carried them.
+   */
+  readonly tags: readonly string[] | null;
 }
 
 export function initialMachine(enrolled: boolean): AgentMachine {
@@ -69,6 +80,8 @@ export function initialMachine(enrolled: boolean): AgentMachine {
     lastReportAt: null,
     lastVerdict: null,
     serverStatus: null,
+    postureState: null,
+    tags: null,
   };
 }
 
@@ -80,6 +93,9 @@ export interface HeartbeatResult {
   readonly heartbeat_interval_s: number;
   readonly posture_interval_s: number;
   readonly quarantine_poll_s: number;
+  /** Optional: servers before SPEC 7.3 send neither. */
+  readonly posture_state?: string | undefined;
+  readonly tags?: readonly string[] | undefined;
 }
 
 export interface ReportResult {
@@ -90,6 +106,8 @@ export interface ReportResult {
   readonly quarantined: boolean;
   readonly mode: string;
   readonly status: string;
+  /** SPEC 7.3: the machine's posture_state after this verdict; optional (older servers). */
+  readonly posture_state?: string | undefined;
 }
 
 export type AgentEvent =
@@ -220,6 +238,9 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
           peersVersion: response.peers_version,
           lastHeartbeatAt: event.at,
           serverStatus: response.status,
+          // What the server did not say stays as last known.
+          postureState: response.posture_state ?? machine.postureState,
+          tags: response.tags ?? machine.tags,
         },
         effects,
       };
@@ -245,6 +266,7 @@ export function transition(machine: AgentMachine, event: AgentEvent, random: () 
           lastReportAt: event.at,
           lastVerdict: { compliant: response.compliant, violations: response.violations, findings: response.findings, quarantined: response.quarantined, mode: response.mode },
           serverStatus: response.status,
+          postureState: response.posture_state ?? machine.postureState,
         },
         effects,
       };

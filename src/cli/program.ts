@@ -10,7 +10,7 @@ import type { ChalkInstance } from 'chalk';
 import type { SignalKey, SignalResult } from '../../collectors/types.ts';
 import { versionLine } from '../build-info.ts';
 import { SIGNAL_KEYS, signalSpec } from '../shared/signals.ts';
-import { terminalJson } from '../shared/text.ts';
+import { escapeUnsafe, terminalJson } from '../shared/text.ts';
 import type { PostureResult } from './commands/posture.ts';
 
 export interface CliIO {
@@ -45,14 +45,28 @@ function progress(io: CliIO, enabled: boolean) {
 }
 
 async function emitPosture(result: PostureResult, json: boolean, io: CliIO): Promise<number> {
+  for (const warning of result.warnings ?? []) io.stderr(`ztna: warning: ${warning}\n`);
   if (json) {
-    const { policy: _policy, ...contract } = result;
+    // Findings go out as they came (a server's blocks_at / exempt_until included).
+    const { policy: _policy, warnings: _warnings, ...contract } = result;
     io.stdout(`${terminalJson(contract, 2)}\n`);
   } else {
     const { renderPostureResult } = await import('./render.ts');
     io.stdout(renderPostureResult(result, await io.color(false)));
   }
   return result.compliant && !result.quarantined ? 0 : 1;
+}
+
+/** `--tags a,b`: each a tag as SPEC 7.1 spells them; an empty list is allowed (check as untagged). */
+async function parseTagList(text: string): Promise<string[]> {
+  const [{ TAG }, { ZtnaError }] = await Promise.all([import('../shared/posture-schemas.ts'), import('../shared/errors.ts')]);
+  const tags = text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
+  const bad = tags.find((tag) => !TAG.test(tag));
+  if (bad !== undefined) throw new ZtnaError('usage', `--tags: "${bad}" is not a tag (tags are lower-case letters, digits and dashes, starting with a letter or digit)`);
+  return [...new Set(tags)];
 }
 
 export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
@@ -102,20 +116,27 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
     .description('scripted compliance check: evaluate this device (or a saved report) against a policy file, offline')
     .addOption(new Option('--policy <file>', 'policy file: one policy object or a JSON array of them').makeOptionMandatory())
     .option('--report <file>', 'evaluate this saved report instead of collecting from this device')
-    .option('--json', 'print {report, compliant, violations, source} as JSON on stdout')
+    .option('--tags <list>', 'decide policies\' "tags" as if this device carried these (comma-separated; "" for none) instead of the tags its server gave it')
+    .option('--json', 'print {report, compliant, violations, findings, policies, source} as JSON on stdout')
     .addHelpText(
       'after',
-      '\nExit status: 0 compliant, 1 non-compliant, 2 error (missing or malformed file).\n\nExamples:\n  ztna posture check --policy policy.json\n  ztna posture check --policy policy.json --report report.json --json',
+      '\nOnly the policies that apply to this device combine: "platforms" is decided by the report\'s\n' +
+        'platform (this device\'s), "tags" by the tags the server gave this device (none when it is not\n' +
+        'enrolled). --json lists under "policies" which applied and which were skipped, and why.\n' +
+        'Grace periods are a server\'s: here every violation counts now.\n\n' +
+        'Exit status: 0 compliant, 1 non-compliant, 2 error (missing or malformed file).\n\nExamples:\n  ztna posture check --policy policy.json\n  ztna posture check --policy policy.json --report report.json --json\n  ztna posture check --policy policies.json --tags build-server --json | jq .policies.skipped',
     )
     .exitOverride()
-    .action(async (options: { policy: string; report?: string; json?: boolean }) => {
+    .action(async (options: { policy: string; report?: string; tags?: string; json?: boolean }) => {
       const { postureCheck } = await import('./commands/posture.ts');
+      const tags = options.tags === undefined ? undefined : await parseTagList(options.tags);
       const indicator = progress(io, !options.json && !options.report);
       let result: PostureResult;
       try {
         result = await postureCheck({
           policyPath: options.policy,
           ...(options.report ? { reportPath: options.report } : {}),
+          ...(tags === undefined ? {} : { tags }),
           ...(indicator.onSignal ? { onSignal: indicator.onSignal } : {}),
         });
       } finally {
@@ -180,6 +201,7 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
       else {
         const color = await io.color(false);
         io.stdout(`enrolled ${result.hostname} with ${result.server_url} as machine ${result.machine_id}\n`);
+        if (result.tags !== null && result.tags.length > 0) io.stdout(`tags: ${result.tags.map(escapeUnsafe).join(', ')}\n`);
         io.stdout(`posture: ${result.compliant ? color.green('COMPLIANT') : color.red('NON-COMPLIANT')}${result.violations.length ? ` (${result.violations.join(', ')})` : ''}, mode ${result.mode}, status ${result.quarantined ? color.red('quarantined') : result.status}\n`);
         io.stdout('run `ztna daemon` (or `ztna service install`) to keep reporting\n');
       }
@@ -226,6 +248,12 @@ export function buildProgram(io: CliIO, outcome: CliOutcome): Command {
         ['Last Heartbeat:', result.last_heartbeat ?? '-'],
         ['Last Report:', result.last_report ?? '-'],
       ];
+      if (result.tags !== null) rows.push(['Tags:', result.tags.length > 0 ? result.tags.map(escapeUnsafe).join(', ') : 'none']);
+      if (result.posture_state !== null) {
+        const { statusPostureText } = await import('./lifecycle-view.ts');
+        const text = statusPostureText(result.posture_state, result.findings, Date.now(), result.blocks_at);
+        rows.push(['Posture:', result.posture_state === 'grace' || result.posture_state === 'pending' ? color.yellow(text) : result.posture_state === 'failing' ? color.red(text) : text]);
+      }
       if (result.violations.length > 0) rows.push(['Violations:', result.violations.join(', ')]);
       if (result.server_reachable === false) rows.push(['Server:', color.yellow('unreachable (the last known state is kept)')]);
       io.stdout(`${rows.map(([label, value]) => `${label.padEnd(19)}${value}`).join('\n')}\n`);

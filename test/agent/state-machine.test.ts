@@ -88,6 +88,25 @@ describe('transitions', () => {
     const { machine } = transition(enrolled('CONNECTED'), report(false));
     expect(machine.lastVerdict).toEqual({ compliant: false, violations: ['firewall_required'], findings: [], quarantined: true, mode: 'enforce' });
   });
+
+  // SPEC 7.3: the machine's tags (policy targeting in `ztna posture check`) and posture_state
+  // (`ztna status`: "in grace — blocks at …") come from the server's answers.
+  it('a heartbeat that names tags and posture_state records them; one that does not keeps the last known', () => {
+    const { machine } = transition(enrolled('CONNECTED'), beat(false, { tags: ['build', 'ci'], posture_state: 'grace' }));
+    expect(machine).toMatchObject({ tags: ['build', 'ci'], postureState: 'grace' });
+    const { machine: after } = transition(machine, beat(false));
+    expect(after).toMatchObject({ tags: ['build', 'ci'], postureState: 'grace' });
+    expect(transition(machine, beat(false, { tags: [], posture_state: 'compliant' })).machine).toMatchObject({ tags: [], postureState: 'compliant' });
+    expect(initialMachine(true)).toMatchObject({ tags: null, postureState: null });
+  });
+
+  it('a report answer with posture_state records it; `ztna down` forgets tags and state', () => {
+    const graced: AgentEvent = { type: 'REPORT_OK', at: 2_000, response: { compliant: false, violations: ['firewall_required'], findings: [], quarantined: false, mode: 'enforce', status: 'online', posture_state: 'grace' } };
+    const { machine } = transition(enrolled('CONNECTED', { tags: ['build'] }), graced);
+    expect(machine).toMatchObject({ state: 'CONNECTED', postureState: 'grace', tags: ['build'] });
+    expect(transition(machine, report(false)).machine.postureState).toBe('grace');
+    expect(transition(machine, { type: 'DISCONNECT' }).machine).toMatchObject({ tags: null, postureState: null });
+  });
 });
 
 describe('backoff', () => {

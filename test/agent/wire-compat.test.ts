@@ -64,6 +64,34 @@ describe('the agent and servers of other versions', () => {
     }
   });
 
+  // SPEC 7.3 (issue 15): a server that names the machine's tags and posture_state, and findings
+  // with blocks_at / exempt_until. Each is optional: the older answers above still read.
+  it('a server of the policy lifecycle: tags, posture_state, grace_until and timed findings are read', async () => {
+    const findings = [
+      { code: 'firewall_required', signal: 'firewall_enabled', required: true, observed: false, limit: null, message: 'off', blocks_at: '2026-12-04T18:44:00.000Z' },
+      { code: 'antivirus_required', signal: 'antivirus_enabled', required: true, observed: true, limit: null, message: 'off', exempt_until: '2026-12-20T09:00:00.000Z' },
+    ];
+    answers.set('/api/register', { machine_id: 'm-1', node_key: 'nk', hostname: 'box', status: 'online', ...intervals, tags: ['build', 'ci'] });
+    answers.set('/api/posture-report', { compliant: false, violations: ['firewall_required', 'antivirus_required'], findings, quarantined: false, mode: 'enforce', status: 'online', posture_state: 'grace', ignored_fields: [] });
+    answers.set('/api/machine-heartbeat', { status: 'online', quarantined: false, mode: 'enforce', posture_state: 'grace', grace_until: '2026-12-04T18:44:00.000Z', tags: ['build'], ...intervals, peers_version: 2, peers: [] });
+    const client = await createControlClient(url);
+    try {
+      expect(await client.post('/api/register', {}, registerResponse)).toMatchObject({ machine_id: 'm-1', tags: ['build', 'ci'] });
+      const verdict = await sendReport(client, enrollment, report);
+      expect(verdict.findings).toEqual(findings);
+      expect(verdict.posture_state).toBe('grace');
+      expect(await sendHeartbeat(client, enrollment, '0.2.0')).toMatchObject({ posture_state: 'grace', grace_until: '2026-12-04T18:44:00.000Z', tags: ['build'] });
+      answers.set('/api/machine-heartbeat', { status: 'online', quarantined: false, mode: 'enforce', ...intervals, peers_version: 2, peers: [] });
+      const older = await sendHeartbeat(client, enrollment, '0.2.0');
+      expect([older.tags, older.posture_state, older.grace_until]).toEqual([undefined, undefined, undefined]);
+      // A present field of the wrong type is refused by name, as any other.
+      answers.set('/api/machine-heartbeat', { status: 'online', quarantined: false, mode: 'enforce', ...intervals, peers_version: 2, tags: 'build' });
+      await expect(sendHeartbeat(client, enrollment, '0.2.0')).rejects.toThrow(/does not understand: tags:/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a heartbeat answer without pending_commands (an early server) reads as none', async () => {
     answers.set('/api/machine-heartbeat', { status: 'online', quarantined: false, mode: 'monitor', ...intervals, peers_version: 1, peers: [] });
     const client = await createControlClient(url);

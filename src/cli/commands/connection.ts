@@ -19,6 +19,7 @@ import type { AgentStateName, ReportResult } from '../../agent/state-machine.ts'
 import type { PostureFinding } from '../../shared/signals.ts';
 import { ZtnaError } from '../../shared/errors.ts';
 import { AGENT_VERSION } from '../../version.ts';
+import { nextBlock, stateOfVerdict, timeOf } from '../lifecycle-view.ts';
 
 async function requireEnrollment(): Promise<Enrollment> {
   const enrollment = await readEnrollment(configDir());
@@ -46,6 +47,8 @@ export interface UpResult {
   readonly findings: readonly PostureFinding[];
   readonly quarantined: boolean;
   readonly mode: string;
+  /** The tags the server gave this machine (SPEC 7.1); null when it did not say (an older server). */
+  readonly tags: readonly string[] | null;
 }
 
 /** `ztna up` waits out a 429 at most this often, and never longer than this per wait. */
@@ -89,7 +92,7 @@ export async function up(options: {
   const hostname = options.hostname ?? report.hostname ?? 'unknown';
   const client = await createControlClient(serverUrl);
   try {
-    let registered: { machine_id: string; node_key: string; hostname?: string };
+    let registered: { machine_id: string; node_key: string; hostname?: string | undefined; tags?: string[] | undefined };
     try {
       const body = { auth_key: authKey, hostname, os: report.platform, os_version: report.os_version, arch: report.arch, agent_version: AGENT_VERSION };
       registered = await registerWithRetry(
@@ -103,10 +106,29 @@ export async function up(options: {
     }
     // The server may have given another name (a numeric suffix when the name is taken).
     const enrolledAs = typeof registered.hostname === 'string' ? registered.hostname : hostname;
-    const enrollment: Enrollment = { server_url: serverUrl, machine_id: registered.machine_id, node_key: registered.node_key, hostname: enrolledAs, enrolled_at: new Date().toISOString() };
+    // Its tags, when the server says (SPEC 7.3 targeting reads them in `ztna posture check`).
+    const enrollment: Enrollment = {
+      server_url: serverUrl,
+      machine_id: registered.machine_id,
+      node_key: registered.node_key,
+      hostname: enrolledAs,
+      enrolled_at: new Date().toISOString(),
+      ...(registered.tags === undefined ? {} : { tags: registered.tags }),
+    };
     await writeEnrollment(dir, enrollment);
     const verdict = await sendReport(client, enrollment, report).catch((error: unknown) => explain(error, serverUrl));
-    return { machine_id: enrollment.machine_id, server_url: serverUrl, hostname: enrolledAs, status: verdict.status, compliant: verdict.compliant, violations: verdict.violations, findings: verdict.findings, quarantined: verdict.quarantined, mode: verdict.mode };
+    return {
+      machine_id: enrollment.machine_id,
+      server_url: serverUrl,
+      hostname: enrolledAs,
+      status: verdict.status,
+      compliant: verdict.compliant,
+      violations: verdict.violations,
+      findings: verdict.findings,
+      quarantined: verdict.quarantined,
+      mode: verdict.mode,
+      tags: registered.tags ?? null,
+    };
   } finally {
     await client.close();
   }
@@ -195,12 +217,29 @@ export interface StatusResult {
   readonly violations: readonly string[];
   readonly findings: readonly PostureFinding[];
   readonly mode: string | null;
+  /**
+   * SPEC 7.1 / 7.3 `posture_state` (`pending`, `compliant`, `failing`, `grace`, `exempt`): what
+   * the last verdict's findings show, else what the server last said; null when neither tells.
+   */
+  readonly posture_state: string | null;
+  /** In grace: when the device blocks unless fixed first (ISO); null otherwise or when not known. */
+  readonly blocks_at: string | null;
+  /** The machine's tags as the server last named them; null when it has not. */
+  readonly tags: readonly string[] | null;
 }
 
-export async function status(): Promise<StatusResult> {
+/** The posture_state to show: the verdict's own (fresher than a heartbeat's word), else the server's. */
+function postureOf(verdict: { compliant: boolean; findings: readonly PostureFinding[] } | null, serverState: string | null | undefined, graceUntil: string | null | undefined, now: number) {
+  const state = (verdict ? stateOfVerdict(verdict, now) : null) ?? serverState ?? null;
+  const at = state === 'grace' ? (nextBlock(verdict?.findings ?? [], now) ?? timeOf(graceUntil)) : null;
+  return { posture_state: state, blocks_at: at === null ? null : new Date(at).toISOString() };
+}
+
+export async function status(options: { now?: () => number } = {}): Promise<StatusResult> {
+  const now = options.now ?? Date.now;
   const dir = configDir();
   const enrollment = await readEnrollment(dir);
-  const none = { server_url: null, machine_id: null, hostname: null, machine_status: null, server_reachable: null, last_heartbeat: null, last_report: null, compliant: null, violations: [], findings: [], mode: null };
+  const none = { server_url: null, machine_id: null, hostname: null, machine_status: null, server_reachable: null, last_heartbeat: null, last_report: null, compliant: null, violations: [], findings: [], mode: null, posture_state: null, blocks_at: null, tags: null };
   if (!enrollment) return { enrolled: false, agent_state: 'DISCONNECTED', daemon: 'not running', ...none };
   const base = { enrolled: true, server_url: enrollment.server_url, machine_id: enrollment.machine_id, hostname: enrollment.hostname };
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -219,6 +258,8 @@ export async function status(): Promise<StatusResult> {
       violations: m.lastVerdict?.violations ?? [],
       findings: m.lastVerdict?.findings ?? [],
       mode: m.lastVerdict?.mode ?? null,
+      ...postureOf(m.lastVerdict ? { compliant: m.lastVerdict.compliant, findings: m.lastVerdict.findings ?? [] } : null, m.postureState, null, now()),
+      tags: m.tags ?? enrollment.tags ?? null,
     };
   }
   // No daemon: ask the server now.
@@ -237,10 +278,12 @@ export async function status(): Promise<StatusResult> {
       violations: [],
       findings: [],
       mode: beat.mode,
+      ...postureOf(null, beat.posture_state, beat.grace_until, now()),
+      tags: beat.tags ?? enrollment.tags ?? null,
     };
   } catch (error) {
     if (error instanceof ServerUnreachable) {
-      return { ...none, ...base, agent_state: 'DISCONNECTED', daemon: 'not running', server_reachable: false };
+      return { ...none, ...base, agent_state: 'DISCONNECTED', daemon: 'not running', server_reachable: false, tags: enrollment.tags ?? null };
     }
     return explain(error, enrollment.server_url);
   } finally {
