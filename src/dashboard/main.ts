@@ -7,7 +7,7 @@ import { ApiError, onSignedOut, redeemLoginLink, rows, session, setCsrfToken, si
 import { h, replace } from './dom.ts';
 import { auditPage } from './pages/audit.ts';
 import type { Page, PageContext } from './pages/common.ts';
-import { code, emptyState, modeBadge } from './pages/common.ts';
+import { code, emptyState, modeBadge, refreshCountdowns } from './pages/common.ts';
 import { devicePage } from './pages/device.ts';
 import { devicesPage } from './pages/devices.ts';
 import { policyPage } from './pages/policy.ts';
@@ -130,6 +130,8 @@ async function start(): Promise<void> {
     if (change?.to) setMode(change.to);
   });
   live.start();
+  // Grace and exemption countdowns run down on every page (and in dialogs) without a reload.
+  window.setInterval(() => refreshCountdowns(document), 1000);
 
   const context: PageContext = { live, session: info, modeChanged: setMode };
   let cleanup: (() => void) | null = null;

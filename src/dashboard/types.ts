@@ -1,6 +1,6 @@
 /** Rows as the admin API returns them (SPEC section 4, `/api/db/<table>`). */
-import type { PolicyRequirements, PostureFinding, SignalSet } from '../shared/signals.ts';
-import type { EnforcementMode, MachineStatusName } from '../shared/wire.ts';
+import type { Platform, PolicyRequirements, PostureFinding, SignalSet } from '../shared/signals.ts';
+import type { EnforcementMode, MachineStatusName, PostureState } from '../shared/wire.ts';
 export type Mode = EnforcementMode;
 export type MachineStatus = MachineStatusName;
 
@@ -19,7 +19,9 @@ export interface Machine {
   risk_score: number;
   posture_exempt: boolean;
   /** SPEC 7.1: `pending` = no current verdict (no report, or it expired): no access in enforce mode. */
-  posture_state: 'pending' | 'compliant' | 'failing' | 'grace' | 'exempt';
+  posture_state: PostureState;
+  /** SPEC 7.3: while in `grace`, the earliest time a violation blocks (quarantines); null otherwise. */
+  grace_until: string | null;
   created_at: string;
 }
 
@@ -70,6 +72,11 @@ export type PolicyRow = PolicyRequirements & {
   id: string;
   name: string;
   enabled: boolean;
+  /** SPEC 7.3 targeting: the platforms it applies to (null: all) and tags (null: every machine). */
+  platforms: Platform[] | null;
+  tags: string[] | null;
+  /** SPEC 7.3: how long a new violation may stand before it blocks (0: at once). */
+  grace_period_s: number;
   created_at: string;
   updated_at: string;
 };
@@ -83,6 +90,8 @@ export interface AclRuleRow {
   src: string;
   dst: string;
   ports: string;
+  /** SPEC 7.3: the policy the source must satisfy for the rule to match, or null. */
+  src_posture: string | null;
 }
 
 export interface OrgSettingsRow {
@@ -112,7 +121,21 @@ export interface AgentCommandRow {
   result: unknown;
 }
 
-export type { ImpactPreview, ImpactedMachine } from '../shared/wire.ts';
+/** `/api/db/posture_exemptions` (SPEC 7.3). An exemption ended early is deleted (its story stays in the audit log). */
+export interface ExemptionRow {
+  id: string;
+  machine_id: string;
+  /** Violation code prefixes, or null for every violation. */
+  codes: string[] | null;
+  reason: string;
+  expires_at: string;
+  created_by: string;
+  created_at: string;
+  /** Set once the sweeper acted on its expiry. */
+  ended_at: string | null;
+}
+
+export type { ImpactPreview, ImpactedMachine, NoVerdictMachine } from '../shared/wire.ts';
 
 export interface SessionInfo {
   org_id: string;

@@ -9,7 +9,7 @@
  *
  * Screenshots of every page, at 1280×800 and 400 px wide, land in test-output/dashboard/.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -19,14 +19,7 @@ import WebSocket from 'ws';
 import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
 import { ROOT } from '../support/cli.ts';
-
-/** Debian's package (`apt-get install chromium`); .ci/run installs it when missing. */
-const CHROMIUM = process.env.ZTNA_TEST_CHROMIUM ?? '/usr/bin/chromium';
-/** No background traffic: the test network is closed and Chromium would flood it. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = join(ROOT, 'test-output', 'dashboard');
-const WIDE = { width: 1280, height: 800 };
-const NARROW = { width: 400, height: 800 };
+import { CHROMIUM, CHROMIUM_ARGS, SHOTS, WIDE, requireChromium, screenshots } from './support.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ztna-dashboard-'));
 const dataDir = join(work, 'data');
@@ -84,27 +77,11 @@ async function loginLink(org?: string): Promise<string> {
   return link;
 }
 
-/** Whole-page screenshots of what `target` shows now, in a 1280×800 and a 400 px wide window. */
-async function screenshots(target: Page, name: string): Promise<void> {
-  // Pictures of the page at rest: after the highlight of a live update has faded.
-  await target.locator('tr.flash').first().waitFor({ state: 'detached' });
-  await target.setViewportSize(WIDE);
-  await target.screenshot({ path: join(SHOTS, `${name}-wide.png`), fullPage: true, animations: 'disabled' });
-  await target.setViewportSize(NARROW);
-  // Readable on a narrow window: nothing wider than the window (no sideways scrolling).
-  expect(await target.evaluate('document.documentElement.scrollWidth'), `${name} overflows a ${NARROW.width} px window`).toBeLessThanOrEqual(NARROW.width);
-  await target.screenshot({ path: join(SHOTS, `${name}-narrow.png`), fullPage: true, animations: 'disabled' });
-  await target.setViewportSize(WIDE);
-}
-
 const row = (hostname: string) => page.locator('table.devices tbody tr', { has: page.locator('.device-link', { hasText: hostname }) });
 
 describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests need it. Install it with \`apt-get install chromium\` (.ci/run does this when it is missing), or point ZTNA_TEST_CHROMIUM at a Chromium binary.`);
-    }
-    mkdirSync(SHOTS, { recursive: true });
+    requireChromium();
     server = await runner.start('ztna-server', ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'warn']);
     [, url = ''] = await server.waitForLine(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/);
     const booted = await runner.run('ztna-server', ['bootstrap', '--data', dataDir, '--json']);
@@ -114,8 +91,9 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     // Tags come from the auth key (SPEC 7.1): one key granting every tag used below.
     const authKey = (await admin('POST', '/api/db/auth_keys', { description: 'dashboard test', tags: ['engineering', 'finance', 'servers'] })).data[0].key as string;
     // An access rule naming a device-chosen hostname: the policy page flags it.
-    await admin('POST', '/api/db/acl_rules', { name: 'ssh-to-nuc', priority: 10, action: 'allow', src: 'tag:engineering', dst: 'host:delta-nuc', ports: '22' });
     await admin('POST', '/api/db/posture_policies', { name: 'baseline', require_disk_encryption: true, require_firewall: true, max_patch_age_days: 30 });
+    // …and needs its source to satisfy the baseline (posture per resource, SPEC 7.3).
+    await admin('POST', '/api/db/acl_rules', { name: 'ssh-to-nuc', priority: 10, action: 'allow', src: 'tag:engineering', dst: 'host:delta-nuc', ports: '22', src_posture: 'baseline' });
     await admin('POST', '/api/org-management', { action: 'update_org_settings', posture_enforcement: 'monitor' });
     const enroll = async (hostname: string, os: string, tags: string[] = []) => {
       machines[hostname] = await agent('/api/register', { auth_key: authKey, hostname, os, os_version: os === 'linux' ? 'Debian GNU/Linux 12' : undefined, arch: 'amd64', agent_version: '0.1.0', tags });
@@ -188,8 +166,11 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     const preview = page.locator('.preview-area .impact');
     await preview.waitFor();
     expect(await preview.getAttribute('data-would-quarantine')).toBe('1');
-    expect(await preview.locator('.impact-list a').allTextContents()).toEqual(['bravo-win']);
+    expect(await preview.locator('[data-section="would_quarantine"] .impact-list a').allTextContents()).toEqual(['bravo-win']);
     expect(await preview.textContent()).toContain('1 device without a report yet');
+    // The whole truth (issue 15): delta-nuc, without a verdict, is named too — and nobody else.
+    expect(await preview.locator('[data-section="no_verdict"] .impact-list a').allTextContents()).toEqual(['delta-nuc']);
+    expect(await preview.locator('.impact-list a').allTextContents()).toEqual(['bravo-win', 'delta-nuc']);
     // Nothing changed: still monitor, bravo still online.
     expect((await admin('GET', '/api/db/org_settings')).data[0].posture_enforcement).toBe('monitor');
     expect((await admin('GET', `/api/db/machines?id=eq.${machines['bravo-win']?.machine_id}`)).data[0].status).toBe('online');
@@ -198,13 +179,15 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     const rules = page.locator('.rules-table');
     expect(await rules.locator('tbody tr').count()).toBe(2);
     expect(await rules.locator('.selector-host').allTextContents()).toEqual(['host:delta-nuc ⚠']);
+    expect(await rules.locator('tbody tr td.rule-posture').allTextContents()).toEqual(['satisfies baseline', '—']);
     expect(await page.locator('#rules-title + p').textContent()).toContain('A hostname is the device’s own choice: prefer id: and tag:');
 
     await page.locator('[data-mode="enforce"]').click();
     const dialog = page.locator('dialog[open]');
     await dialog.waitFor();
     expect(await dialog.locator('h2').textContent()).toBe('Switch to enforce?');
-    expect(await dialog.locator('.impact-list a').allTextContents()).toEqual(['bravo-win']);
+    expect(await dialog.locator('[data-section="would_quarantine"] .impact-list a').allTextContents()).toEqual(['bravo-win']);
+    expect(await dialog.locator('[data-section="no_verdict"] .impact-list a').allTextContents()).toEqual(['delta-nuc']);
     await dialog.screenshot({ path: join(SHOTS, 'enforce-confirmation.png') });
     await dialog.locator('[data-confirm]').click();
     await page.locator('[data-current-mode="enforce"]').waitFor();
@@ -220,8 +203,11 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
     await policy.locator('button[type="submit"]').click();
     const stricter = page.locator('dialog[open]');
     await stricter.waitFor();
-    expect(await stricter.locator('.impact-list > li > a').allTextContents()).toEqual(['alpha-mbp', 'charlie-linux']);
+    expect(await stricter.locator('[data-section="would_quarantine"] .impact-list > li > a').allTextContents()).toEqual(['alpha-mbp', 'charlie-linux']);
     expect(await stricter.locator('.impact-headline').textContent()).toBe('2 online devices would be quarantined now:');
+    // bravo-win, quarantined and still failing, is not left out; nor is delta-nuc, without a verdict.
+    expect(await stricter.locator('[data-section="still_quarantined"] .impact-list > li > a').allTextContents()).toEqual(['bravo-win']);
+    expect(await stricter.locator('[data-section="no_verdict"] .impact-list > li > a').allTextContents()).toEqual(['delta-nuc']);
     await stricter.locator('button', { hasText: 'Cancel' }).click();
     await stricter.waitFor({ state: 'detached' });
     expect((await admin('GET', '/api/db/posture_policies')).data[0].max_patch_age_days).toBe(30);

@@ -2,7 +2,7 @@
 import type { Child } from '../dom.ts';
 import { h } from '../dom.ts';
 import type { ViolationLike } from '../format.ts';
-import { absoluteTime, relativeTime, violationLabel } from '../format.ts';
+import { absoluteTime, blocksAt, blocksIn, countdown, relativeTime, until, violationLabel } from '../format.ts';
 import type { Live } from '../realtime.ts';
 import type { Machine, Mode, PostureReportRow, SessionInfo } from '../types.ts';
 
@@ -52,6 +52,46 @@ export function refreshTimes(root: ParentNode, now = Date.now()): void {
   for (const element of root.querySelectorAll<HTMLElement>('[data-relative]')) {
     const rel = element.querySelector('.rel');
     if (rel) rel.textContent = relativeTime(element.dataset.relative, now);
+  }
+}
+
+/**
+ * Countdowns (SPEC 7.3 grace and exemption ends): `blocks-in` ("blocks in 2 days", the
+ * devices list), `blocks-at` ("blocks at <local time> (in 2 days)") and `until` ("until
+ * <local time> (in 6 days)"). A `<time>` carrying the ISO instant; main.ts refreshes every
+ * one on the page each second (refreshCountdowns), so they run down without a reload.
+ */
+export type CountdownKind = 'blocks-in' | 'blocks-at' | 'until';
+
+export function countdownText(kind: CountdownKind, iso: string, now: number): string {
+  switch (kind) {
+    case 'blocks-in':
+      return blocksIn(iso, now);
+    case 'blocks-at':
+      return blocksAt(iso, now);
+    case 'until':
+      return until(iso, now);
+  }
+}
+
+export function countdownElement(iso: string, kind: CountdownKind, now = Date.now()): HTMLElement {
+  // aria-live off: ticking inside a live region (the impact preview) must not be read out each second.
+  const element = h('time', { datetime: iso, class: 'countdown', 'data-countdown': kind, title: absoluteTime(iso), 'aria-live': 'off' });
+  setCountdown(element, kind, iso, now);
+  return element;
+}
+
+function setCountdown(element: HTMLElement, kind: CountdownKind, iso: string, now: number): void {
+  const text = countdownText(kind, iso, now);
+  if (element.textContent !== text) element.textContent = text;
+  const state = countdown(iso, now) === 'now' ? 'past' : 'running';
+  if (element.dataset.state !== state) element.dataset.state = state;
+}
+
+export function refreshCountdowns(root: ParentNode, now = Date.now()): void {
+  for (const element of root.querySelectorAll<HTMLElement>('time[data-countdown]')) {
+    const iso = element.getAttribute('datetime');
+    if (iso) setCountdown(element, element.dataset.countdown as CountdownKind, iso, now);
   }
 }
 

@@ -8,10 +8,11 @@
  */
 import { rows } from '../api.ts';
 import { announce, h, replace } from '../dom.ts';
-import { searchText } from '../format.ts';
+import type { Child } from '../dom.ts';
+import { graceDeadline, searchText } from '../format.ts';
 import type { Machine, PostureReportRow } from '../types.ts';
 import type { Compliance, Page } from './common.ts';
-import { complianceBadge, complianceOf, emptyState, errorState, pageHeader, refreshTimes, riskMeter, statusBadge, timeCell, violationChips } from './common.ts';
+import { complianceBadge, complianceOf, countdownElement, emptyState, errorState, pageHeader, refreshTimes, riskMeter, statusBadge, timeCell, violationChips } from './common.ts';
 
 type ReportSummary = Pick<PostureReportRow, 'machine_id' | 'compliant' | 'findings' | 'mode' | 'reported_at'>;
 
@@ -94,7 +95,7 @@ export const devicesPage: Page = (main, _params, context) => {
         { class: 'cell-status', 'data-label': 'Status' },
         statusBadge(machine),
         // Always one line under the badge, so a status change never changes the row's height.
-        h('span', { class: `sub${machine.posture_exempt ? ' exempt' : ''}` }, statusNote(machine)),
+        h('span', { class: `sub${isExempt(machine) ? ' exempt' : ''}${machine.posture_state === 'grace' && machine.status !== 'quarantined' ? ' grace' : ''}` }, statusNote(machine, report)),
       ),
       h('td', { class: 'cell-compliance', 'data-label': 'Compliance' }, complianceBadge(compliance(machine.id))),
       h('td', { class: 'cell-violations', 'data-label': 'Violations' }, violationChips(report && report.mode !== 'disabled' ? report.findings : [])),
@@ -157,12 +158,13 @@ export const devicesPage: Page = (main, _params, context) => {
 
   function updateSummary(): void {
     if (!loaded) return;
-    const counts = { online: 0, offline: 0, quarantined: 0, nonCompliant: 0 };
+    const counts = { online: 0, offline: 0, quarantined: 0, nonCompliant: 0, grace: 0 };
     for (const machine of machines.values()) {
       counts[machine.status] += 1;
       if (compliance(machine.id) === 'non_compliant') counts.nonCompliant += 1;
+      if (machine.posture_state === 'grace' && machine.status !== 'quarantined') counts.grace += 1;
     }
-    summary.textContent = `${machines.size} device${machines.size === 1 ? '' : 's'} · ${counts.online} online · ${counts.offline} offline · ${counts.quarantined} quarantined · ${counts.nonCompliant} non-compliant`;
+    summary.textContent = `${machines.size} device${machines.size === 1 ? '' : 's'} · ${counts.online} online · ${counts.offline} offline · ${counts.quarantined} quarantined · ${counts.nonCompliant} non-compliant${counts.grace > 0 ? ` · ${counts.grace} in grace` : ''}`;
   }
 
   /** Adds a row in hostname order (`atEnd` when the caller adds rows already in that order). */
@@ -232,9 +234,37 @@ export const devicesPage: Page = (main, _params, context) => {
     if (machine) upsertMachine(machine, true);
   }
 
+  // A re-judgement (a policy change, grace ending, an exemption beginning or ending) rewrites
+  // the stored verdict without a posture_reports event: when a machine's posture state or
+  // status changes, its report is fetched again (batched: a policy change moves many at once).
+  const staleReports = new Set<string>();
+  let reportTimer: number | undefined;
+  function refreshReportSoon(id: string): void {
+    staleReports.add(id);
+    window.clearTimeout(reportTimer);
+    reportTimer = window.setTimeout(() => void refreshReports(), 150);
+  }
+
+  async function refreshReports(): Promise<void> {
+    const ids = [...staleReports];
+    staleReports.clear();
+    if (ids.length === 0) return;
+    if (ids.length > 200) return load();
+    const fresh = await rows<ReportSummary>('posture_reports', { machine_id: `in.(${ids.join(',')})`, select: 'machine_id,compliant,findings,mode,reported_at' }).catch(() => null);
+    if (!fresh) return;
+    for (const report of fresh) {
+      reports.set(report.machine_id, report);
+      const machine = machines.get(report.machine_id);
+      const row = rowsById.get(report.machine_id);
+      if (machine && row) fillRow(row, machine);
+    }
+    applyFilters();
+  }
+
   function upsertMachine(machine: Machine, changed: boolean): void {
     const before = machines.get(machine.id);
     machines.set(machine.id, machine);
+    if (before && (before.posture_state !== machine.posture_state || before.grace_until !== machine.grace_until || before.status !== machine.status)) refreshReportSoon(machine.id);
     let row = rowsById.get(machine.id);
     if (row) fillRow(row, machine);
     else row = insertRow(machine);
@@ -285,17 +315,26 @@ export const devicesPage: Page = (main, _params, context) => {
     unsubscribe();
     window.clearInterval(clock);
     window.clearInterval(poll);
+    window.clearTimeout(reportTimer);
   };
 };
 
-function statusNote(machine: Machine): string {
-  const parts = [
+/** Exempt from what fails now: the legacy flag, or exemptions covering every current violation. */
+function isExempt(machine: Machine): boolean {
+  return machine.posture_exempt || machine.posture_state === 'exempt';
+}
+
+function statusNote(machine: Machine, report: ReportSummary | undefined): Child {
+  // SPEC 7.3: failing inside a grace period — it keeps its access until the countdown ends.
+  const deadline = machine.status === 'quarantined' ? null : graceDeadline(machine.posture_state, machine.grace_until, report && report.mode !== 'disabled' ? report.findings : [], Date.now());
+  const parts: Child[] = [
     machine.status === 'quarantined' && machine.quarantine_reason ? `reason: ${machine.quarantine_reason}` : null,
-    machine.posture_exempt ? 'exempt' : null,
+    deadline ? countdownElement(deadline, 'blocks-in') : null,
+    isExempt(machine) ? 'exempt' : null,
     // SPEC 7.1: no current verdict — in enforce mode no peers and no access until it reports.
     machine.posture_state === 'pending' && machine.status !== 'quarantined' ? 'pending: no verdict' : null,
   ].filter((part) => part !== null);
-  return parts.length > 0 ? parts.join(' · ') : '\u00a0';
+  return parts.length > 0 ? parts.flatMap((part, index) => (index === 0 ? [part] : [' · ', part])) : '\u00a0';
 }
 
 function option(value: string, label: string): HTMLOptionElement {

@@ -1,9 +1,12 @@
 /**
  * Posture policy & mode: switch disabled / monitor / enforce, and edit the org's
- * policies. Before switching to enforce — and before saving or deleting a policy while in
- * enforce — the page shows the impact (`POST /api/posture/impact`): which online devices
- * would be quarantined right now, computed by the server from their stored reports
- * without changing anything. Nothing is applied until the admin confirms.
+ * policies — their requirements, which devices they apply to (platforms, tags) and their
+ * grace period (SPEC 7.3). Before switching to enforce — and before saving or deleting a
+ * policy while in enforce — the page shows the impact (`POST /api/posture/impact`), the
+ * whole of it: who is blocked now, who at the end of a grace period (and when), who is
+ * already quarantined and stays so, who is released, who is exempt (and until when), and
+ * who has no verdict — computed by the server from the stored reports without changing
+ * anything. Nothing is applied until the admin confirms.
  *
  * Below, the org's access rules, read-only, with what each selector means: a `host:` (or
  * bare-name) selector names a value the device chose itself, so the page marks it and
@@ -17,10 +20,11 @@ import { combinePolicies } from '../../shared/posture.ts';
 import type { Platform, PolicyRequirements, RequirementField } from '../../shared/signals.ts';
 import { PLATFORMS, REQUIREMENTS, requirementDefault } from '../../shared/signals.ts';
 import { isVersion } from '../../shared/versions.ts';
-import { requirementText } from '../format.ts';
-import type { AclRuleRow, ImpactPreview, ImpactedMachine, Mode, OrgSettingsRow, PolicyRow } from '../types.ts';
+import type { DurationUnit } from '../format.ts';
+import { MAX_GRACE_S, durationText, parseDuration, parseTags, platformName, requirementText, scopeText, splitDuration } from '../format.ts';
+import type { AclRuleRow, ImpactPreview, ImpactedMachine, Mode, NoVerdictMachine, OrgSettingsRow, PolicyRow } from '../types.ts';
 import type { Page } from './common.ts';
-import { emptyState, errorState, pageHeader, violationChips } from './common.ts';
+import { countdownElement, emptyState, errorState, pageHeader, violationChips } from './common.ts';
 
 const MODES: ReadonlyArray<{ mode: Mode; title: string; text: string }> = [
   { mode: 'disabled', title: 'Disabled', text: 'Reports are stored but not evaluated. Nobody is quarantined.' },
@@ -28,12 +32,20 @@ const MODES: ReadonlyArray<{ mode: Mode; title: string; text: string }> = [
   { mode: 'enforce', title: 'Enforce', text: 'Failing online devices are quarantined and compliant ones released. Every change re-evaluates all devices at once.' },
 ];
 
-/** What the form edits: name, enabled and every requirement of the catalogue. */
-type PolicyFields = Pick<PolicyRow, 'name' | 'enabled'> & PolicyRequirements;
+/** What the form edits: name, enabled, every requirement of the catalogue, targeting and grace. */
+type PolicyFields = Pick<PolicyRow, 'name' | 'enabled' | 'platforms' | 'tags' | 'grace_period_s'> & PolicyRequirements;
+
+/** A field the form could not read: what to say, and which control to focus. */
+interface FormProblem {
+  message: string;
+  field: string;
+}
 
 export const policyPage: Page = (main, _params, context) => {
   let settings: OrgSettingsRow | null = null;
   let policies: PolicyRow[] = [];
+  /** Tags devices carry now: a hint beside the policies' tag fields. */
+  let tagsInUse: string[] = [];
   let dirty = false;
   let busy = false;
   const modeSection = h('section', { class: 'panel', 'aria-labelledby': 'mode-title' });
@@ -46,14 +58,16 @@ export const policyPage: Page = (main, _params, context) => {
 
   async function load(): Promise<void> {
     try {
-      const [settingsRows, policyRows, ruleRows] = await Promise.all([
+      const [settingsRows, policyRows, ruleRows, machineTags] = await Promise.all([
         rows<OrgSettingsRow>('org_settings'),
         rows<PolicyRow>('posture_policies', { order: 'created_at.asc' }),
         rows<AclRuleRow>('acl_rules', { order: 'priority.asc' }),
+        rows<{ tags: string[] | null }>('machines', { select: 'tags' }).catch(() => []),
       ]);
       const first = settings === null;
       settings = settingsRows[0] ?? null;
       policies = policyRows;
+      tagsInUse = [...new Set(machineTags.flatMap((machine) => machine.tags ?? []))].sort();
       if (first) replace(main, pageHeader('Posture policy & mode'), feedback, modeSection, policySection, rulesSection);
       renderRules(ruleRows);
       renderMode();
@@ -102,12 +116,23 @@ export const policyPage: Page = (main, _params, context) => {
         : h(
             'table',
             { class: 'rules-table' },
-            h('thead', null, h('tr', null, ['Priority', 'Name', 'Action', 'From', 'To', 'Ports'].map((label) => h('th', { scope: 'col' }, label)))),
+            h('thead', null, h('tr', null, ['Priority', 'Name', 'Action', 'From', 'To', 'Ports', 'Source posture'].map((label) => h('th', { scope: 'col' }, label)))),
             h(
               'tbody',
               null,
               rules.map((rule) =>
-                h('tr', { 'data-rule': rule.id }, h('td', null, String(rule.priority)), h('td', null, rule.name), h('td', null, rule.action), h('td', null, selectors(rule.src)), h('td', null, selectors(rule.dst)), h('td', null, h('code', null, rule.ports))),
+                h(
+                  'tr',
+                  { 'data-rule': rule.id },
+                  h('td', null, String(rule.priority)),
+                  h('td', null, rule.name),
+                  h('td', null, rule.action),
+                  h('td', null, selectors(rule.src)),
+                  h('td', null, selectors(rule.dst)),
+                  h('td', null, h('code', null, rule.ports)),
+                  // A rule with src_posture matches only a source that satisfies that policy (enabled or not).
+                  h('td', { class: 'rule-posture', title: rule.src_posture ? `Matches only when the source satisfies the policy "${rule.src_posture}"` : 'No posture condition' }, rule.src_posture ? `satisfies ${rule.src_posture}` : '—'),
+                ),
               ),
             ),
           ),
@@ -189,7 +214,10 @@ export const policyPage: Page = (main, _params, context) => {
   }
 
   function renderPolicies(): void {
-    const effective = combinePolicies(policies.map((policy) => ({ ...policy })));
+    // What every device is held to: the enabled policies that target every device.
+    const everyone = policies.filter((policy) => policy.enabled && policy.platforms === null && policy.tags === null);
+    const targeted = policies.filter((policy) => policy.enabled && !(policy.platforms === null && policy.tags === null)).length;
+    const effective = combinePolicies(everyone.map((policy) => ({ ...policy })));
     const requirements = REQUIREMENTS.map((requirement) => {
       const text = requirementText(requirement, effective[requirement.field]);
       return text === null ? null : `${requirement.label.replace(/^Require /, '')}${text === 'required' ? '' : ` ${text}`}`;
@@ -197,8 +225,18 @@ export const policyPage: Page = (main, _params, context) => {
     replace(
       policySection,
       h('h2', { id: 'policies-title' }, 'Policies'),
-      h('p', null, 'Enabled policies combine: a requirement holds if any enabled policy requires it, the smallest patch age and the largest minimum version win. An unknown signal fails a requirement.'),
-      h('p', { class: 'effective' }, h('strong', null, 'In effect: '), requirements.length > 0 ? requirements.join(', ') : 'nothing is required'),
+      h(
+        'p',
+        null,
+        'The enabled policies that apply to a device combine for it: a requirement holds if any of them requires it, the smallest patch age and the largest minimum version win, and the shortest grace period. An unknown signal fails a requirement.',
+      ),
+      h(
+        'p',
+        { class: 'effective' },
+        h('strong', null, 'In effect for every device: '),
+        requirements.length > 0 ? requirements.join(', ') : 'nothing is required',
+        targeted > 0 ? ` — plus ${targeted} targeted polic${targeted === 1 ? 'y' : 'ies'} for some devices (below).` : '',
+      ),
       policies.length === 0 ? emptyState('No policies yet', 'Without a policy every report is compliant. Add one below.') : null,
       h('div', { class: 'policies' }, policies.map((policy) => policyForm(policy))),
       h('button', { type: 'button', class: 'button', id: 'add-policy', onclick: addPolicy }, 'Add policy'),
@@ -241,11 +279,56 @@ export const policyPage: Page = (main, _params, context) => {
         }
       }
     });
+    // SPEC 7.3 targeting: every platform and no tags = every device (stored as null).
+    const platforms = policy?.platforms ?? null;
+    const platformChecks = PLATFORMS.map((platform) =>
+      h('label', { class: 'check' }, input(`platforms.${platform}`, { type: 'checkbox', checked: platforms === null || platforms.includes(platform) }), h('span', null, platformName(platform))),
+    );
+    const tagHint = `${key}-tags-hint`;
+    const grace = splitDuration(policy?.grace_period_s ?? 0);
+    const graceUnit = h(
+      'select',
+      { id: `${key}-grace_unit`, name: 'grace_unit', 'aria-label': 'Grace period unit' },
+      (['minutes', 'hours', 'days'] as const).map((unit) => h('option', { value: unit, selected: unit === grace.unit }, unit)),
+    );
+    const error = h('p', { class: 'form-error', role: 'alert', id: `${key}-error` });
     const form = h(
       'form',
-      { class: 'policy-card', 'data-policy': policy?.id ?? 'new', 'aria-label': `Policy ${policy?.name ?? '(new)'}` },
+      { class: 'policy-card', 'data-policy': policy?.id ?? 'new', 'aria-label': `Policy ${policy?.name ?? '(new)'}`, novalidate: true },
       h('div', { class: 'policy-row' }, h('label', { class: 'field grow', for: `${key}-name` }, h('span', null, 'Name'), input('name', { type: 'text', value: policy?.name ?? 'baseline', required: true, maxlength: '200' })), check('enabled', 'Enabled')),
+      policy ? h('p', { class: 'policy-scope' }, `Applies to ${scopeText(policy.platforms, policy.tags)} · grace: ${durationText(policy.grace_period_s)}`) : null,
       h('fieldset', { class: 'requirements' }, h('legend', null, 'Require'), controls),
+      h(
+        'fieldset',
+        { class: 'targeting' },
+        h('legend', null, 'Applies to'),
+        h('div', { class: 'platforms', role: 'group', 'aria-label': 'Platforms' }, platformChecks),
+        h(
+          'label',
+          { class: 'field grow', for: `${key}-tags` },
+          h('span', null, 'Only devices tagged (any of)'),
+          input('tags', { type: 'text', value: (policy?.tags ?? []).join(', '), placeholder: 'all devices', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': tagHint }),
+        ),
+        h(
+          'p',
+          { class: 'hint', id: tagHint },
+          'Every platform checked and no tags: every device. Tags: separated by commas or spaces.',
+          tagsInUse.length > 0 ? ` Tags in use: ${tagsInUse.join(', ')}.` : ' No device carries a tag yet.',
+        ),
+      ),
+      h(
+        'fieldset',
+        { class: 'grace' },
+        h('legend', null, 'Grace period'),
+        h(
+          'label',
+          { class: 'field', for: `${key}-grace_amount` },
+          h('span', null, 'A new violation blocks after'),
+          h('span', { class: 'duration' }, input('grace_amount', { type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: String(grace.amount), 'aria-describedby': `${key}-grace-hint` }), graceUnit),
+        ),
+        h('p', { class: 'hint', id: `${key}-grace-hint` }, '0: a violation blocks at once. Otherwise, in enforce mode, a device that starts failing keeps its access this long (at most 365 days), then is quarantined unless fixed.'),
+      ),
+      error,
       h(
         'div',
         { class: 'policy-actions' },
@@ -263,11 +346,24 @@ export const policyPage: Page = (main, _params, context) => {
     return form;
   }
 
-  function fieldsOf(form: HTMLFormElement): PolicyFields | string {
+  function fieldsOf(form: HTMLFormElement): PolicyFields | FormProblem {
     const value = (name: string) => form.elements.namedItem(name) as HTMLInputElement | null;
+    const problem = (field: string, message: string): FormProblem => ({ field, message });
     const name = value('name')?.value.trim() ?? '';
-    if (name === '') return 'Give the policy a name.';
-    const fields: Record<string, unknown> = { name, enabled: value('enabled')?.checked ?? true };
+    if (name === '') return problem('name', 'Name: give the policy a name.');
+    const chosen = PLATFORMS.filter((platform) => value(`platforms.${platform}`)?.checked ?? true);
+    if (chosen.length === 0) return problem(`platforms.${PLATFORMS[0]}`, 'Applies to: check at least one platform (all of them: every device).');
+    const tags = parseTags(value('tags')?.value ?? '');
+    if ('error' in tags) return problem('tags', tags.error);
+    const grace = parseDuration(value('grace_amount')?.value ?? '0', ((form.elements.namedItem('grace_unit') as HTMLSelectElement | null)?.value ?? 'days') as DurationUnit, 'Grace period', { min: 0, max: MAX_GRACE_S });
+    if ('error' in grace) return problem('grace_amount', grace.error);
+    const fields: Record<string, unknown> = {
+      name,
+      enabled: value('enabled')?.checked ?? true,
+      platforms: chosen.length === PLATFORMS.length ? null : chosen,
+      tags: tags.tags,
+      grace_period_s: grace.seconds,
+    };
     for (const requirement of REQUIREMENTS) {
       switch (requirement.kind) {
         case 'flag':
@@ -276,13 +372,13 @@ export const policyPage: Page = (main, _params, context) => {
         case 'max': {
           const raw = value(requirement.field)?.value.trim() ?? '';
           const limit = raw === '' ? null : Number(raw);
-          if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > 100_000)) return `${requirement.label}: a whole number of days (0 to 100000), or empty for no limit.`;
+          if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > 100_000)) return problem(requirement.field, `${requirement.label}: a whole number of days (0 to 100000), or empty for no limit.`);
           fields[requirement.field] = limit;
           break;
         }
         case 'min_version': {
           const raw = value(requirement.field)?.value.trim() ?? '';
-          if (raw !== '' && !isVersion(raw)) return `${requirement.label}: a dotted version such as 0.2.0, or empty for none.`;
+          if (raw !== '' && !isVersion(raw)) return problem(requirement.field, `${requirement.label}: a dotted version such as 0.2.0, or empty for none.`);
           fields[requirement.field] = raw === '' ? null : raw;
           break;
         }
@@ -290,7 +386,7 @@ export const policyPage: Page = (main, _params, context) => {
           const minimums: Partial<Record<Platform, string>> = {};
           for (const platform of PLATFORMS) {
             const raw = value(`${requirement.field}.${platform}`)?.value.trim() ?? '';
-            if (raw !== '' && !isVersion(raw)) return `${requirement.label} (${platform}): a dotted version such as 14.4 or 10.0.22631, or empty for none.`;
+            if (raw !== '' && !isVersion(raw)) return problem(`${requirement.field}.${platform}`, `${requirement.label} (${platform}): a dotted version such as 14.4 or 10.0.22631, or empty for none.`);
             if (raw !== '') minimums[platform] = raw;
           }
           fields[requirement.field] = Object.keys(minimums).length > 0 ? minimums : null;
@@ -309,9 +405,19 @@ export const policyPage: Page = (main, _params, context) => {
   }
 
   async function savePolicy(policy: PolicyRow | null, form: HTMLFormElement): Promise<void> {
+    const error = form.querySelector('.form-error');
+    for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+    if (error) error.textContent = '';
     const fields = fieldsOf(form);
-    if (typeof fields === 'string') {
-      replace(feedback, h('p', { class: 'error', role: 'alert' }, fields));
+    if ('message' in fields) {
+      // Said beside the form (its alert is read out) and the control in question focused.
+      if (error) error.textContent = fields.message;
+      const control = form.elements.namedItem(fields.field);
+      if (control instanceof HTMLElement) {
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-errormessage', error?.id ?? '');
+        control.focus();
+      }
       return;
     }
     try {
@@ -323,8 +429,10 @@ export const policyPage: Page = (main, _params, context) => {
       replace(feedback, h('p', { class: 'ok' }, policy ? `Saved “${fields.name}”.` : `Created “${fields.name}”.`));
       announce('Policy saved');
       await load();
-    } catch (error) {
-      showError(error);
+    } catch (failure) {
+      const message = failure instanceof ApiError ? failure.message : String(failure);
+      if (error) error.textContent = `That did not work: ${message}`;
+      else showError(failure);
     }
   }
 
@@ -359,39 +467,127 @@ export const policyPage: Page = (main, _params, context) => {
 };
 
 function policyFields(policy: PolicyFields): PolicyFields {
-  const fields: Record<string, unknown> = { name: policy.name, enabled: policy.enabled };
+  // Targeting and grace too: a preview without them would judge every policy as org-wide and immediate.
+  const fields: Record<string, unknown> = { name: policy.name, enabled: policy.enabled, platforms: policy.platforms, tags: policy.tags, grace_period_s: policy.grace_period_s };
   for (const requirement of REQUIREMENTS) fields[requirement.field] = policy[requirement.field];
   return fields as PolicyFields;
 }
 
-function impactList(machines: readonly ImpactedMachine[], withViolations: boolean): HTMLElement {
+const devices = (count: number) => `${count} device${count === 1 ? '' : 's'}`;
+/** "fails" / "fail", "is" / "are", … : the verb agreeing with a count. */
+const verb = (count: number, one: string, many: string) => (count === 1 ? one : many);
+
+function impactList<M extends { machine_id: string; hostname: string }>(machines: readonly M[], extra: (machine: M) => Child): HTMLElement {
   return h(
     'ul',
     { class: 'impact-list' },
-    machines.slice(0, 50).map((machine) => h('li', { 'data-machine': machine.machine_id }, h('a', { href: `#/devices/${encodeURIComponent(machine.machine_id)}` }, machine.hostname), withViolations ? violationChips(machine.findings ?? machine.violations) : null)),
+    machines.slice(0, 50).map((machine) => h('li', { 'data-machine': machine.machine_id }, h('a', { href: `#/devices/${encodeURIComponent(machine.machine_id)}` }, machine.hostname), extra(machine))),
     machines.length > 50 ? h('li', { class: 'muted' }, `and ${machines.length - 50} more`) : null,
   );
 }
 
-/** What a preview says, in words, biggest consequence first. */
+/** One group of devices in a preview: what happens to them, then who they are. */
+function impactSection(key: keyof ImpactPreview, intro: Child, list: HTMLElement): HTMLElement {
+  return h('div', { class: 'impact-section', 'data-section': key }, intro === null ? null : h('p', null, intro), list);
+}
+
+const chips = (machine: ImpactedMachine) => violationChips(machine.findings ?? machine.violations);
+
+/**
+ * What a preview says, in words, biggest consequence first — and all of it: who is blocked
+ * now, who at the end of a grace period (and when), who is already quarantined and stays
+ * so, who is released, who is exempt (and until when), who has no verdict. It never says
+ * that nobody would be quarantined while failing devices are blocked.
+ */
 export function impactView(preview: ImpactPreview): HTMLElement {
-  const n = preview.would_quarantine.length;
+  const blockedNow = preview.would_quarantine;
+  const grace = preview.would_block_after_grace;
+  const still = preview.still_quarantined;
+  const enforce = preview.mode === 'enforce';
+  const noReport = preview.no_verdict.filter((machine) => machine.why === 'no_report');
+  const expired = preview.no_verdict.filter((machine) => machine.why === 'expired');
+  let headline: HTMLElement;
+  if (!enforce) {
+    headline = h('p', { class: 'impact-headline' }, `In ${preview.mode} mode nobody is quarantined or released.`);
+  } else if (blockedNow.length > 0) {
+    headline = h('p', { class: 'impact-headline bad' }, `${blockedNow.length} online device${blockedNow.length === 1 ? '' : 's'} would be quarantined now:`);
+  } else if (still.length > 0) {
+    // Already blocked first: "nobody" would hide them.
+    headline = h(
+      'p',
+      { class: 'impact-headline bad' },
+      `${devices(still.length)} already quarantined and still failing ${verb(still.length, 'stays', 'stay')} blocked; no other online device would be quarantined now.`,
+      grace.length > 0 ? ` ${devices(grace.length)} would be blocked when ${verb(grace.length, 'its', 'their')} grace period ends.` : '',
+    );
+  } else if (grace.length > 0) {
+    headline = h('p', { class: 'impact-headline warn' }, `No online device would be quarantined now; ${devices(grace.length)} would be blocked when ${verb(grace.length, 'its', 'their')} grace period ends.`);
+  } else {
+    const whole = preview.offline_failing.length === 0 && preview.no_verdict.length === 0;
+    headline = h('p', { class: `impact-headline ${whole ? 'good' : 'warn'}` }, 'No online device would be quarantined.');
+  }
   return h(
     'div',
-    { class: 'impact', 'data-would-quarantine': String(n) },
-    preview.mode !== 'enforce'
-      ? h('p', { class: 'impact-headline' }, `In ${preview.mode} mode nobody is quarantined or released.`)
-      : h('p', { class: `impact-headline ${n > 0 ? 'bad' : 'good'}` }, n === 0 ? 'No online device would be quarantined.' : `${n} online device${n === 1 ? '' : 's'} would be quarantined now:`),
-    n > 0 ? impactList(preview.would_quarantine, true) : null,
-    preview.would_release.length > 0 ? [h('p', null, `${preview.would_release.length} quarantined device${preview.would_release.length === 1 ? '' : 's'} would be released:`), impactList(preview.would_release, false)] : null,
-    preview.offline_failing.length > 0 ? [h('p', null, `${preview.offline_failing.length} offline device${preview.offline_failing.length === 1 ? '' : 's'} fail${preview.offline_failing.length === 1 ? 's' : ''} and would be quarantined on coming back:`), impactList(preview.offline_failing, true)] : null,
-    preview.exempt_failing.length > 0 ? h('p', { class: 'muted' }, `${preview.exempt_failing.length} exempt device${preview.exempt_failing.length === 1 ? '' : 's'} fail${preview.exempt_failing.length === 1 ? 's' : ''} but stay${preview.exempt_failing.length === 1 ? 's' : ''} exempt.`) : null,
-    h('p', { class: 'muted' }, `Evaluated ${preview.evaluated} device${preview.evaluated === 1 ? '' : 's'} with a report.`, preview.without_report > 0 ? ` ${withoutReport(preview.without_report)}` : ''),
+    {
+      class: 'impact',
+      'data-would-quarantine': String(blockedNow.length),
+      'data-block-after-grace': String(grace.length),
+      'data-still-quarantined': String(still.length),
+      'data-no-verdict': String(preview.no_verdict.length),
+      'data-exempt-failing': String(preview.exempt_failing.length),
+    },
+    headline,
+    blockedNow.length > 0 ? impactSection('would_quarantine', null, impactList(blockedNow, chips)) : null,
+    grace.length > 0
+      ? impactSection(
+          'would_block_after_grace',
+          `${devices(grace.length)} ${verb(grace.length, 'fails', 'fail')} inside a grace period: blocked when it ends, unless fixed first:`,
+          impactList(grace, (machine) => [chips(machine), machine.blocks_at ? h('span', { class: 'impact-when' }, countdownElement(machine.blocks_at, 'blocks-at')) : null]),
+        )
+      : null,
+    still.length > 0
+      ? impactSection(
+          'still_quarantined',
+          `${devices(still.length)} already quarantined ${verb(still.length, 'is', 'are')} still failing and ${verb(still.length, 'stays', 'stay')} blocked:`,
+          impactList(still, (machine) => [chips(machine), h('span', { class: 'impact-when' }, machine.quarantine_reason === 'manual' ? 'held by an admin' : `quarantined (${machine.quarantine_reason ?? 'posture'})`)]),
+        )
+      : null,
+    preview.offline_failing.length > 0
+      ? impactSection(
+          'offline_failing',
+          `${devices(preview.offline_failing.length)} offline ${verb(preview.offline_failing.length, 'fails', 'fail')} and would be quarantined on coming back:`,
+          impactList(preview.offline_failing, chips),
+        )
+      : null,
+    preview.would_release.length > 0
+      ? impactSection('would_release', `${preview.would_release.length} quarantined device${preview.would_release.length === 1 ? '' : 's'} would be released:`, impactList(preview.would_release, () => null))
+      : null,
+    preview.exempt_failing.length > 0
+      ? impactSection(
+          'exempt_failing',
+          `${devices(preview.exempt_failing.length)} ${verb(preview.exempt_failing.length, 'fails', 'fail')} but ${verb(preview.exempt_failing.length, 'is', 'are')} exempt: not quarantined until the exemption ends:`,
+          impactList(preview.exempt_failing, (machine) => [chips(machine), h('span', { class: 'impact-when' }, machine.exempt_until ? ['exempt ', countdownElement(machine.exempt_until, 'until')] : 'exempt, no expiry')]),
+        )
+      : null,
+    noReport.length > 0 ? impactSection('no_verdict', withoutReport(noReport.length, enforce), impactList(noReport, noVerdictNote)) : null,
+    expired.length > 0
+      ? h(
+          'div',
+          { class: 'impact-section', 'data-section': 'no_verdict_expired' },
+          h('p', null, `${devices(expired.length)} whose latest report expired ${verb(expired.length, 'has', 'have')} no verdict: ${enforce ? 'in enforce mode no access' : 'once enforce is on, no access'} until ${verb(expired.length, 'it reports', 'they report')} again:`),
+          impactList(expired, noVerdictNote),
+        )
+      : null,
+    h('p', { class: 'muted' }, `Evaluated ${preview.evaluated} device${preview.evaluated === 1 ? '' : 's'} with a report.`),
   );
 }
 
-function withoutReport(count: number): string {
+function noVerdictNote(machine: NoVerdictMachine): Child {
+  return h('span', { class: 'impact-when' }, machine.why === 'expired' ? 'report expired' : 'no report yet', machine.status === 'offline' ? ' · offline' : '');
+}
+
+function withoutReport(count: number, enforce: boolean): string {
+  const access = enforce ? 'in enforce mode' : 'once enforce is on';
   return count === 1
-    ? '1 device without a report yet is not quarantined by the change, but enforce denies its access checks until it reports.'
-    : `${count} devices without a report yet are not quarantined by the change, but enforce denies their access checks until they report.`;
+    ? `1 device without a report yet is not quarantined by the change, but ${access} it has no access (no peers, every access check denied) until it reports:`
+    : `${count} devices without a report yet are not quarantined by the change, but ${access} they have no access (no peers, every access check denied) until they report:`;
 }

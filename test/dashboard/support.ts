@@ -1,0 +1,39 @@
+/**
+ * What the dashboard's browser tests share: Debian's Chromium driven by playwright-core,
+ * the window sizes, and whole-page screenshots (test-output/dashboard/) that also check a
+ * page never needs sideways scrolling in a narrow window.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { ROOT } from '../support/cli.ts';
+
+/** Debian's package (`apt-get install chromium`); .ci/run installs it when missing. */
+export const CHROMIUM = process.env.ZTNA_TEST_CHROMIUM ?? '/usr/bin/chromium';
+/** No background traffic: the test network is closed and Chromium would flood it. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const SHOTS = join(ROOT, 'test-output', 'dashboard');
+export const WIDE = { width: 1280, height: 800 };
+export const NARROW = { width: 400, height: 800 };
+
+/** Throws a message saying how to get Chromium when it is missing; makes the screenshot directory. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests need it. Install it with \`apt-get install chromium\` (.ci/run does this when it is missing), or point ZTNA_TEST_CHROMIUM at a Chromium binary.`);
+  }
+  mkdirSync(SHOTS, { recursive: true });
+}
+
+/** Whole-page screenshots of what `target` shows now, in a 1280×800 and a 400 px wide window. */
+export async function screenshots(target: Page, name: string): Promise<void> {
+  // Pictures of the page at rest: after the highlight of a live update has faded.
+  await target.locator('tr.flash').first().waitFor({ state: 'detached' });
+  await target.setViewportSize(WIDE);
+  await target.screenshot({ path: join(SHOTS, `${name}-wide.png`), fullPage: true, animations: 'disabled' });
+  await target.setViewportSize(NARROW);
+  // Readable on a narrow window: nothing wider than the window (no sideways scrolling).
+  expect(await target.evaluate('document.documentElement.scrollWidth'), `${name} overflows a ${NARROW.width} px window`).toBeLessThanOrEqual(NARROW.width);
+  await target.screenshot({ path: join(SHOTS, `${name}-narrow.png`), fullPage: true, animations: 'disabled' });
+  await target.setViewportSize(WIDE);
+}
