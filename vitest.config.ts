@@ -41,7 +41,7 @@ export default defineConfig(async () => {
                 test: {
                   name: 'postgres',
                   include: ['test/server/**/*.test.ts'],
-                  exclude: ['test/server/process.test.ts'],
+                  exclude: ['test/server/process.test.ts', 'test/server/keys-command.test.ts'],
                   env: { TZ: 'UTC', ZTNA_TEST_ENGINE: 'postgres', ZTNA_TEST_PG_URL: PG_URL },
                 },
               },

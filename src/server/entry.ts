@@ -13,13 +13,15 @@ import { DataDirectoryError, checkDataDirectory, preparePrivateDatabase } from '
 import { createTokenService, loadJwtSecret } from './auth/tokens.ts';
 import { DEFAULT_LINK_TTL_S, MAX_LINK_TTL_S, createLoginLink, loginUrl } from './dashboard/sessions.ts';
 import { findOrCreateOrg } from './domain/orgs.ts';
+import type { CreatedKey, ListedKey } from './admin-commands.ts';
+import { keysCreate, keysList, keysRevoke, requireOrg } from './admin-commands.ts';
 import { LATEST_SCHEMA_VERSION } from './store/migrations.ts';
 import { parseRate, parseTrustProxy, resolveDatabaseUrl } from './serve-options.ts';
 import { openPostgresStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 
-class UsageError extends Error {}
+import { UsageError } from './usage-error.ts';
 
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
@@ -261,7 +263,39 @@ async function migrate(options: { data: string; db?: string }): Promise<number> 
 }
 
 /** A one-time dashboard sign-in URL for the org's admin (src/server/dashboard/sessions.ts). */
-async function loginLink(options: { data: string; db?: string; org: string; url: string; ttl: string; json?: boolean }): Promise<number> {
+async function withStore(options: { data: string; db?: string }, work: (store: Store) => Promise<number>): Promise<number> {
+  const store = await openStore(options);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function describeCreated(key: CreatedKey): string {
+  const lines = [
+    'auth key (shown once; only its hash is stored):',
+    key.key,
+    '',
+    `id:          ${key.id}`,
+    `enrols:      ${key.reusable ? 'any number of devices' : 'one device'}`,
+    `expires:     ${key.expires_at ?? 'never'}`,
+    `tags:        ${key.tags.length > 0 ? key.tags.join(', ') : 'none'}`,
+    '',
+    'On a device: ZTNA_AUTH_KEY=<the key above> ztna up --server <this server\'s URL>',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function describeKeys(keys: readonly ListedKey[]): string {
+  if (keys.length === 0) return 'no auth keys yet: `ztna-server keys create` makes one\n';
+  const rows = keys.map((key) => [key.id, key.state, key.reusable ? 'reusable' : 'single-use', key.expires_at ?? 'never', String(key.used_count), key.tags.join(',') || '-', key.description || '-']);
+  const header = ['ID', 'STATE', 'KIND', 'EXPIRES', 'USED', 'TAGS', 'DESCRIPTION'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  return `${[header, ...rows].map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')).join('\n')}\n`;
+}
+
+async function loginLink(options: { data: string; db?: string; org: string; createOrg?: boolean; url: string; ttl: string; json?: boolean }): Promise<number> {
   const ttlSeconds = Number(options.ttl);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_LINK_TTL_S) throw new UsageError(`--ttl: whole seconds between 60 and ${MAX_LINK_TTL_S}`);
   const name = options.org.trim();
@@ -278,8 +312,9 @@ async function loginLink(options: { data: string; db?: string; org: string; url:
   const store = await openStore(options);
   try {
     const now = new Date();
-    const { org, created } = await findOrCreateOrg(store, name, now);
-    const { token, expiresAt } = await createLoginLink(store, String(org.id), now, ttlSeconds);
+    const org = await requireOrg(store, options, now);
+    const { created } = org;
+    const { token, expiresAt } = await createLoginLink(store, org.id, now, ttlSeconds);
     const url = loginUrl(base.origin, token);
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ url, org_id: org.id, expires_at: expiresAt })}\n`);
@@ -352,13 +387,69 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .description('print a one-time URL that signs a browser in to the dashboard as the org\'s admin (safe while the server runs)')
     .option(...dataOption)
     .option(...dbOption)
-    .option('--org <name>', 'organisation name (created if it does not exist, like bootstrap)', 'default')
+    .option('--org <name>', 'organisation name (it must exist: `bootstrap` creates one)', 'default')
+    .option('--create-org', 'create the organisation if it does not exist')
     .option('--url <base>', 'the address browsers reach the server at', 'http://127.0.0.1:8787')
     .option('--ttl <seconds>', 'how long the link stays valid (it works once)', String(DEFAULT_LINK_TTL_S))
     .option('--json', 'print {"url", "org_id", "expires_at"}')
     .exitOverride()
     .action(async (options) => {
       exitCode = await loginLink(options);
+    });
+  const keys = program
+    .command('keys')
+    .description('auth keys for enrolling devices: create (shown once), list, revoke (safe while the server runs)')
+    .addHelpText('after', '\nExamples:\n  ztna-server keys create --data ./data --description laptops --expires 30d --tags engineering\n  ztna-server keys create --data ./data --json | jq -r .key\n  ztna-server keys list --data ./data\n  ztna-server keys revoke 3f0c… --data ./data\n');
+  keys
+    .command('create')
+    .description('create an auth key and print it (the only time it is shown; only its hash is stored)')
+    .option(...dataOption)
+    .option(...dbOption)
+    .option('--org <name>', 'organisation name (it must exist unless --create-org)', 'default')
+    .option('--create-org', 'create the organisation if it does not exist')
+    .option('--reusable', 'the key enrols any number of devices (default: one device)')
+    .option('--expires <duration>', 'lifetime: 30d, 12h, 45m, or never', '90d')
+    .option('--tags <list>', 'comma-separated tags every device enrolled with it gets (SPEC 7.1)')
+    .option('--description <text>', 'what the key is for (shown in the dashboard and the audit log)')
+    .option('--json', 'print {"id", "key", "expires_at", "reusable", "tags", …}')
+    .exitOverride()
+    .action(async (options) => {
+      exitCode = await withStore(options, async (store) => {
+        const created = await keysCreate(store, options, new Date());
+        process.stdout.write(options.json ? `${JSON.stringify(created)}\n` : describeCreated(created));
+        return 0;
+      });
+    });
+  keys
+    .command('list')
+    .description('list the organisation\'s auth keys (never the keys themselves)')
+    .option(...dataOption)
+    .option(...dbOption)
+    .option('--org <name>', 'organisation name', 'default')
+    .option('--json', 'print a JSON array')
+    .exitOverride()
+    .action(async (options) => {
+      exitCode = await withStore(options, async (store) => {
+        const listedKeys = await keysList(store, options, new Date());
+        process.stdout.write(options.json ? `${JSON.stringify(listedKeys)}\n` : describeKeys(listedKeys));
+        return 0;
+      });
+    });
+  keys
+    .command('revoke')
+    .description('revoke an auth key: it enrols no more devices (enrolled ones are not affected)')
+    .argument('<id>', 'the key\'s id (`keys list`)')
+    .option(...dataOption)
+    .option(...dbOption)
+    .option('--org <name>', 'organisation name', 'default')
+    .option('--json', 'print the revoked key as JSON')
+    .exitOverride()
+    .action(async (id: string, options) => {
+      exitCode = await withStore(options, async (store) => {
+        const revoked = await keysRevoke(store, id, options, new Date());
+        process.stdout.write(options.json ? `${JSON.stringify(revoked)}\n` : `revoked auth key ${revoked.id} (${revoked.key_prefix}…${revoked.description ? `, ${revoked.description}` : ''})\n`);
+        return 0;
+      });
     });
   program
     .command('service')

@@ -70,7 +70,7 @@ async function agent(path: string, body: unknown): Promise<any> {
 }
 
 async function loginLink(org?: string): Promise<string> {
-  const result = await runner.run('ztna-server', ['login-link', '--data', dataDir, '--url', url, ...(org ? ['--org', org] : [])]);
+  const result = await runner.run('ztna-server', ['login-link', '--data', dataDir, '--url', url, ...(org ? ['--org', org, '--create-org'] : [])]);
   expect(result.exitCode, result.stderr).toBe(0);
   const link = result.stdout.trim();
   expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login#token=ztna_login_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -328,7 +328,12 @@ describe.runIf(process.platform === 'linux')('the admin dashboard in Chromium', 
         expect(refused.stdout).toBe('');
       }
 
-      // A new org: nothing enrolled yet.
+      // A typo in --org is refused, naming the orgs there are (SPEC 7.4)…
+      const typo = await runner.run('ztna-server', ['login-link', '--data', dataDir, '--url', url, '--org', 'empty-org']);
+      expect(typo.exitCode).toBe(2);
+      expect(typo.stderr).toMatch(/no organisation "empty-org" here \(there are: "[^"]+"\); check --org and --data\/--db, or pass --create-org/);
+      expect(typo.stdout).toBe('');
+      // …and --create-org makes a new org: nothing enrolled yet.
       await second.goto(await loginLink('empty-org'));
       await second.locator('.empty', { hasText: 'No devices enrolled yet' }).waitFor();
       await screenshots(second, 'devices-empty');

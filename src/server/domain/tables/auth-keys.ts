@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { generateKey, keyPrefix } from '../../auth/keys.ts';
+import type { Store } from '../../store/store.ts';
+import type { AuthKeyRow } from '../../store/tables.ts';
 import type { TableRules } from './rules.ts';
 import { isoTimestamp, orgIdField, ownOrg, tagField, validate } from './rules.ts';
 
@@ -23,27 +25,45 @@ const patchSchema = z.strictObject({ description: z.string().trim().max(200).opt
 /** An ISO timestamp in the form the server stores (UTC, milliseconds). */
 const normalised = (timestamp: string | null): string | null => (timestamp === null ? null : new Date(timestamp).toISOString());
 
+/** What an admin gives for a new key; defaults: reusable, no tags, 90 days. */
+export interface AuthKeyRequest {
+  readonly description?: string | undefined;
+  readonly reusable?: boolean | undefined;
+  readonly tags?: readonly string[] | undefined;
+  /** ISO timestamp; null: never expires; absent: 90 days. */
+  readonly expires_at?: string | null | undefined;
+}
+
+/**
+ * Creates an auth key (the dashboard/API and `ztna-server keys create` alike): the row as
+ * stored and the key itself, which exists only in this answer — the database keeps its hash.
+ */
+export async function createAuthKey(store: Store, orgId: string, request: AuthKeyRequest, now: Date): Promise<{ row: AuthKeyRow; key: string }> {
+  const generated = generateKey('auth');
+  const row = await store.insert('auth_keys', {
+    id: randomUUID(),
+    org_id: orgId,
+    description: request.description ?? '',
+    key_prefix: keyPrefix('auth', generated.id),
+    key_hash: generated.hash,
+    reusable: request.reusable ?? true,
+    tags: [...(request.tags ?? [])],
+    expires_at: request.expires_at === undefined ? new Date(now.getTime() + DEFAULT_TTL_MS).toISOString() : normalised(request.expires_at),
+    used_count: 0,
+    last_used_at: null,
+    revoked: false,
+    created_at: now.toISOString(),
+  });
+  return { row, key: generated.key };
+}
+
 export const authKeysRules: TableRules = {
   async create({ context, orgId, now }, body) {
     const input = validate(createSchema, body);
     ownOrg(input.org_id, orgId);
-    const generated = generateKey('auth');
-    const row = await context.store.insert('auth_keys', {
-      id: randomUUID(),
-      org_id: orgId,
-      description: input.description ?? '',
-      key_prefix: keyPrefix('auth', generated.id),
-      key_hash: generated.hash,
-      reusable: input.reusable ?? true,
-      tags: input.tags ?? [],
-      expires_at: input.expires_at === undefined ? new Date(now.getTime() + DEFAULT_TTL_MS).toISOString() : normalised(input.expires_at),
-      used_count: 0,
-      last_used_at: null,
-      revoked: false,
-      created_at: now.toISOString(),
-    });
+    const { row, key } = await createAuthKey(context.store, orgId, input, now);
     // The only time the key itself is ever shown.
-    return { ...row, key: generated.key };
+    return { ...row, key };
   },
   update({ context }, where, body) {
     const patch = validate(patchSchema, body);
