@@ -400,11 +400,14 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .command('keys')
     .description('auth keys for enrolling devices: create (shown once), list, revoke (safe while the server runs)')
     .addHelpText('after', '\nExamples:\n  ztna-server keys create --data ./data --description laptops --expires 30d --tags engineering\n  ztna-server keys create --data ./data --json | jq -r .key\n  ztna-server keys list --data ./data\n  ztna-server keys revoke 3f0c… --data ./data\n');
-  keys
-    .command('create')
-    .description('create an auth key and print it (the only time it is shown; only its hash is stored)')
-    .option(...dataOption)
-    .option(...dbOption)
+  /** A `keys` subcommand: the store options, --org, and the result printed as JSON or for people. */
+  const keysCommand = (name: string, description: string) =>
+    keys.command(name).description(description).option(...dataOption).option(...dbOption).exitOverride();
+  const printed = <T>(json: boolean | undefined, result: T, human: (value: T) => string) => {
+    process.stdout.write(json ? `${JSON.stringify(result)}\n` : human(result));
+    return 0;
+  };
+  keysCommand('create', 'create an auth key and print it (the only time it is shown; only its hash is stored)')
     .option('--org <name>', 'organisation name (it must exist unless --create-org)', 'default')
     .option('--create-org', 'create the organisation if it does not exist')
     .option('--reusable', 'the key enrols any number of devices (default: one device)')
@@ -412,44 +415,23 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     .option('--tags <list>', 'comma-separated tags every device enrolled with it gets (SPEC 7.1)')
     .option('--description <text>', 'what the key is for (shown in the dashboard and the audit log)')
     .option('--json', 'print {"id", "key", "expires_at", "reusable", "tags", …}')
-    .exitOverride()
     .action(async (options) => {
-      exitCode = await withStore(options, async (store) => {
-        const created = await keysCreate(store, options, new Date());
-        process.stdout.write(options.json ? `${JSON.stringify(created)}\n` : describeCreated(created));
-        return 0;
-      });
+      exitCode = await withStore(options, async (store) => printed(options.json, await keysCreate(store, options, new Date()), describeCreated));
     });
-  keys
-    .command('list')
-    .description('list the organisation\'s auth keys (never the keys themselves)')
-    .option(...dataOption)
-    .option(...dbOption)
+  keysCommand('list', "list the organisation's auth keys (never the keys themselves)")
     .option('--org <name>', 'organisation name', 'default')
     .option('--json', 'print a JSON array')
-    .exitOverride()
     .action(async (options) => {
-      exitCode = await withStore(options, async (store) => {
-        const listedKeys = await keysList(store, options, new Date());
-        process.stdout.write(options.json ? `${JSON.stringify(listedKeys)}\n` : describeKeys(listedKeys));
-        return 0;
-      });
+      exitCode = await withStore(options, async (store) => printed(options.json, await keysList(store, options, new Date()), describeKeys));
     });
-  keys
-    .command('revoke')
-    .description('revoke an auth key: it enrols no more devices (enrolled ones are not affected)')
-    .argument('<id>', 'the key\'s id (`keys list`)')
-    .option(...dataOption)
-    .option(...dbOption)
+  keysCommand('revoke', 'revoke an auth key: it enrols no more devices (enrolled ones are not affected)')
+    .argument('<id>', "the key's id (`keys list`)")
     .option('--org <name>', 'organisation name', 'default')
     .option('--json', 'print the revoked key as JSON')
-    .exitOverride()
     .action(async (id: string, options) => {
-      exitCode = await withStore(options, async (store) => {
-        const revoked = await keysRevoke(store, id, options, new Date());
-        process.stdout.write(options.json ? `${JSON.stringify(revoked)}\n` : `revoked auth key ${revoked.id} (${revoked.key_prefix}…${revoked.description ? `, ${revoked.description}` : ''})\n`);
-        return 0;
-      });
+      exitCode = await withStore(options, async (store) =>
+        printed(options.json, await keysRevoke(store, id, options, new Date()), (revoked) => `revoked auth key ${revoked.id} (${revoked.key_prefix}…${revoked.description ? `, ${revoked.description}` : ''})\n`),
+      );
     });
   program
     .command('service')

@@ -16,17 +16,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
-import { ROOT } from '../support/cli.ts';
-import { CHROMIUM, CHROMIUM_ARGS, SHOTS, WIDE, requireChromium, screenshots } from './support.ts';
+import { serverRunner } from '../support/cli.ts';
+import { apiClient, CHROMIUM, CHROMIUM_ARGS, requireChromium, screenshots, SHOTS, WIDE } from './support.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ztna-dashboard-'));
 const dataDir = join(work, 'data');
-const runner = createCommandRunner({
-  platform: process.platform,
-  allowList: { 'ztna-server': { paths: { [process.platform]: [join(ROOT, 'bin/ztna-server')] }, timeoutMs: 30_000 } },
-});
+const runner = serverRunner();
 
 let server: RunningProcess | undefined;
 let browser: Browser | undefined;
@@ -50,24 +46,7 @@ const evidence = (diskOn: boolean) => ({
   firewall_enabled: { method: 'nft', detail: 'an input chain with policy drop', observations: [{ command: ['/usr/sbin/nft', '-j', 'list', 'ruleset'], exit_code: 0, seen: '{"nftables": []}' }], duration_ms: 9, privileged: true },
 });
 
-async function admin(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${boot.admin_token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const parsed = (await response.json()) as any;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-async function agent(path: string, body: unknown): Promise<any> {
-  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-  const parsed = (await response.json()) as any;
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
+const { admin, agent } = apiClient(() => url, () => boot.admin_token);
 
 async function loginLink(org?: string): Promise<string> {
   const result = await runner.run('ztna-server', ['login-link', '--data', dataDir, '--url', url, ...(org ? ['--org', org, '--create-org'] : [])]);

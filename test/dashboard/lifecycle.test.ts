@@ -15,20 +15,16 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
-import { ROOT } from '../support/cli.ts';
-import { CHROMIUM, CHROMIUM_ARGS, SHOTS, WIDE, requireChromium, screenshots } from './support.ts';
+import { serverRunner } from '../support/cli.ts';
+import { apiClient, CHROMIUM, CHROMIUM_ARGS, requireChromium, screenshots, SHOTS, WIDE } from './support.ts';
 
 const LOCALE = 'en-GB';
 const ZONE = 'Europe/Paris';
 
 const work = mkdtempSync(join(tmpdir(), 'ztna-dashboard-lifecycle-'));
 const dataDir = join(work, 'data');
-const runner = createCommandRunner({
-  platform: process.platform,
-  allowList: { 'ztna-server': { paths: { [process.platform]: [join(ROOT, 'bin/ztna-server')] }, timeoutMs: 30_000 } },
-});
+const runner = serverRunner();
 
 let server: RunningProcess | undefined;
 let browser: Browser | undefined;
@@ -41,24 +37,7 @@ const pageErrors: string[] = [];
 
 const COMPLIANT = { os_version: 'Debian GNU/Linux 12 (bookworm)', disk_encrypted: true, firewall_enabled: true, antivirus_enabled: true, patch_age_days: 3 };
 
-async function admin(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${boot.admin_token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const parsed = (await response.json()) as any;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-async function agent(path: string, body: unknown): Promise<any> {
-  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-  const parsed = (await response.json()) as any;
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
+const { admin, agent } = apiClient(() => url, () => boot.admin_token);
 
 const idOf = (hostname: string) => machines[hostname]?.machine_id as string;
 const machine = async (hostname: string) => (await admin('GET', `/api/db/machines?id=eq.${idOf(hostname)}`)).data[0];

@@ -37,3 +37,26 @@ export async function screenshots(target: Page, name: string): Promise<void> {
   await target.screenshot({ path: join(SHOTS, `${name}-narrow.png`), fullPage: true, animations: 'disabled' });
   await target.setViewportSize(WIDE);
 }
+
+/**
+ * The test's own HTTP calls to the server under test: `admin` with the org's Bearer token and
+ * `agent` (no credentials but the body's). Each throws on a non-2xx answer, naming it.
+ * `url` and `token` are read at call time (they are known once the server runs).
+ */
+export function apiClient(url: () => string, token: () => string) {
+  const call = async (method: string, path: string, headers: Record<string, string>, body: unknown): Promise<any> => {
+    const response = await fetch(`${url()}${path}`, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const parsed = (await response.json()) as any;
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
+    return parsed;
+  };
+  return {
+    admin: (method: string, path: string, body?: unknown): Promise<any> => call(method, path, { authorization: `Bearer ${token()}` }, body),
+    agent: (path: string, body: unknown): Promise<any> => call('POST', path, {}, body),
+  };
+}

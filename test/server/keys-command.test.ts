@@ -7,14 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
-import { ROOT } from '../support/cli.ts';
+import { serverRunner } from '../support/cli.ts';
 
-const runner = createCommandRunner({
-  platform: process.platform,
-  allowList: { 'ztna-server': { paths: { [process.platform]: [join(ROOT, 'bin/ztna-server')] }, timeoutMs: 30_000 } },
-});
+const runner = serverRunner();
 const data = mkdtempSync(join(tmpdir(), 'ztna-keys-'));
 let server: RunningProcess | undefined;
 let url = '';

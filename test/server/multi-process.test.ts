@@ -9,22 +9,16 @@
  * exemption granted on B ends on time, audited once (SPEC 7.3).
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCommandRunner } from '../../src/platform/command-runner.ts';
 import type { RunningProcess } from '../../src/platform/command-runner.ts';
-import { ROOT } from '../support/cli.ts';
+import { serverRunner } from '../support/cli.ts';
 import { COMPLIANT, NON_COMPLIANT, TEST_ENGINE, TEST_PG_URL } from './harness.ts';
 
 const database = `ztna_mp_${randomBytes(5).toString('hex')}`;
 const databaseUrl = TEST_PG_URL.replace(/\/[^/?]*(\?|$)/, `/${database}$1`);
-const runner = createCommandRunner({
-  platform: process.platform,
-  env: { ...process.env, ZTNA_JWT_SECRET: '' },
-  allowList: { 'ztna-server': { paths: { [process.platform]: [join(ROOT, 'bin/ztna-server')] }, timeoutMs: 60_000 } },
-});
+const runner = serverRunner({ timeoutMs: 60_000, env: { ...process.env, ZTNA_JWT_SECRET: '' } });
 const servers: RunningProcess[] = [];
 const urls: string[] = [];
 let token = '';

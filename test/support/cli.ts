@@ -17,6 +17,15 @@ export function cliRunner(env: NodeJS.ProcessEnv = {}) {
   return (...args: string[]): Promise<CommandResult> => runner.run('ztna', args);
 }
 
+/** A command runner for the real `bin/ztna-server` (allow-list id `ztna-server`). */
+export function serverRunner(options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+  return createCommandRunner({
+    platform: process.platform,
+    ...(options.env ? { env: options.env } : {}),
+    allowList: { 'ztna-server': { paths: { [process.platform]: [join(ROOT, 'bin/ztna-server')] }, timeoutMs: options.timeoutMs ?? 30_000 } },
+  });
+}
+
 /** Writes files into a fresh temporary directory; returns their paths by name. */
 export function tempFiles(files: Record<string, string>): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'ztna-cli-'));

@@ -196,12 +196,13 @@ async function comeBack<M extends DecidedMachine & Pick<MachineRow, 'os' | 'agen
     if (!changed) return online;
     context.lastSeen.forget(machine.id);
     if (view.settings.posture_enforcement !== 'enforce') return online;
-    // The conditional update above holds the machine's row lock until COMMIT.
-    const [report, full, facts] = await Promise.all([tx.selectOne('posture_reports', [eq('machine_id', machine.id)]), tx.selectOne('machines', [eq('id', machine.id)]), loadFacts(tx, machine.id)]);
-    if (!report || !full) return online;
-    const judgement = judgeStored(report, view, now, full, facts);
+    // The conditional update above holds the machine's row lock until COMMIT, and returned
+    // the whole row: what judging reads (tags) is there.
+    const [report, facts] = await Promise.all([tx.selectOne('posture_reports', [eq('machine_id', machine.id)]), loadFacts(tx, machine.id)]);
+    if (!report) return online;
+    const judgement = judgeStored(report, view, now, online, facts);
     await saveRuns(tx, orgId, machine.id, facts, judgement);
-    return settleMachine(tx, effects, await applyEnforcement(context, tx, effects, full, judgement, now, view.settings), judgement, now);
+    return settleMachine(tx, effects, await applyEnforcement(context, tx, effects, online, judgement, now, view.settings), judgement, now);
   });
 }
 

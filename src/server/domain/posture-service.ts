@@ -221,8 +221,7 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
   const input = { ...report, platform, agent_version: agentVersion };
   const extras: Row = {};
   for (const [key, value] of Object.entries(report)) if (!(SIGNAL_KEYS as readonly string[]).includes(key)) extras[key] = value;
-  let judgement: MachineJudgement | null = null;
-  const after = await inTransaction(context, async (tx, effects) => {
+  const { after, verdict } = await inTransaction(context, async (tx, effects) => {
     // Lock the machine first: concurrent reports for it (other processes) wait here and then
     // decide on the status this one leaves, so status and stored report always agree.
     let current = (await tx.select('machines', { filters: [eq('id', machine.id)], forUpdate: true }))[0];
@@ -241,7 +240,6 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
       mode === 'disabled'
         ? judgeMachine(input, verdictOf([]), view, now, current, NO_FACTS)
         : judgeMachine(input, expired ? expiryVerdict(collected.getTime(), view.settings, now) : null, view, now, current, facts);
-    judgement = judged;
     const fields = {
       org_id: orgId,
       ...signalColumns(report),
@@ -263,9 +261,8 @@ export async function handleReport(context: DomainContext, machine: ReportingMac
       current = await applyEnforcement(context, tx, effects, current, judged, now, view.settings);
     }
     const osVersion = report.os_version != null && report.os_version !== current.os_version ? { os_version: report.os_version } : {};
-    return settleMachine(tx, effects, current, judged, now, osVersion);
+    return { after: await settleMachine(tx, effects, current, judged, now, osVersion), verdict: judged.verdict };
   });
-  const verdict = (judgement as MachineJudgement | null)?.verdict ?? verdictOf([]);
   context.metrics.reports.inc({ verdict: verdict.compliant ? 'compliant' : 'non_compliant', mode });
   return {
     compliant: verdict.compliant,

@@ -161,6 +161,9 @@ export interface ApplyOptions {
   readonly onConflict?: 'reread' | 'throw';
 }
 
+/** A transition applied (the row as updated, in full) or not (the row as it is now). */
+export type Applied<M> = { readonly machine: MachineRow; readonly changed: true } | { readonly machine: M | MachineRow; readonly changed: false };
+
 /**
  * The one place a status change is written. Returns the machine as it is afterwards, and
  * whether the change was made (false: nothing to do, or the row changed meanwhile).
@@ -172,7 +175,7 @@ export async function applyTransition<M extends DecidedMachine>(
   machine: M,
   transition: Transition | Stay,
   options: ApplyOptions,
-): Promise<{ machine: M | MachineRow; changed: boolean }> {
+): Promise<Applied<M>> {
   if (transition.kind === 'stay') return { machine, changed: false };
   const { id, org_id: orgId } = machine;
   const where: Filter[] = [eq('id', id), eq('status', transition.requires.status)];
